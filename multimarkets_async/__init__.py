@@ -1,0 +1,89 @@
+"""Async SDK for the MultiMarkets Manager API.
+
+    import multimarkets_async as mm
+
+    async with mm.ManagerClient() as client:          # credentials from MULTIMARKETS_* variables
+        async for customer in client.customers.list():
+            print(customer.customer_no, customer.email)
+"""
+
+from ._config import PRODUCTION_BASE_URL, TEST_BASE_URL, TEST_BASE_URL_SPEC, Timeout
+from ._version import __version__
+from .client import ManagerClient
+from .errors import (
+    APIConnectionError,
+    APIError,
+    APITimeoutError,
+    AuthenticationError,
+    BusinessError,
+    ClientClosedError,
+    ConfigurationError,
+    ConflictError,
+    InvalidRequestError,
+    MultiMarketsError,
+    NoticeError,
+    NotFoundError,
+    PermissionDeniedError,
+    RateLimitError,
+    RequestExpiredError,
+    ServiceUnavailableError,
+    TransportError,
+    UndecodableResponseError,
+    ValidationError,
+)
+from .models import (
+    CompanyProfile,
+    Customer,
+    CustomerDetail,
+    CustomerGroup,
+    CustomerStatus,
+    CustomerType,
+    DetailSection,
+    Page,
+    RegisterSource,
+    TradeType,
+    TradeTypeInfo,
+)
+from .pagination import PageIterator, Paginator, RecordIterator
+
+__all__ = [
+    "PRODUCTION_BASE_URL",
+    "TEST_BASE_URL",
+    "TEST_BASE_URL_SPEC",
+    "APIConnectionError",
+    "APIError",
+    "APITimeoutError",
+    "AuthenticationError",
+    "BusinessError",
+    "ClientClosedError",
+    "CompanyProfile",
+    "ConfigurationError",
+    "ConflictError",
+    "Customer",
+    "CustomerDetail",
+    "CustomerGroup",
+    "CustomerStatus",
+    "CustomerType",
+    "DetailSection",
+    "InvalidRequestError",
+    "ManagerClient",
+    "MultiMarketsError",
+    "NoticeError",
+    "NotFoundError",
+    "Page",
+    "PageIterator",
+    "Paginator",
+    "PermissionDeniedError",
+    "RateLimitError",
+    "RecordIterator",
+    "RegisterSource",
+    "RequestExpiredError",
+    "ServiceUnavailableError",
+    "Timeout",
+    "TradeType",
+    "TradeTypeInfo",
+    "TransportError",
+    "UndecodableResponseError",
+    "ValidationError",
+    "__version__",
+]

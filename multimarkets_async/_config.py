@@ -1,0 +1,80 @@
+"""Defaults, environment variables and small value types shared by the client."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+TEST_BASE_URL = "https://prewppc-3.cmfbl.com/openapi-b"
+"""Vendor test ("PRE") environment, as given on the vendor's access page."""
+
+TEST_BASE_URL_SPEC = "https://pre-api-test.cmfbl.com/openapi-b"
+"""Test host named in the vendor's OpenAPI ``servers`` entries (differs from the access page)."""
+
+PRODUCTION_BASE_URL = "https://api.multimarkets.org/openapi-b"
+"""Vendor production ("PRD") environment."""
+
+ENV_APP_ID = "MULTIMARKETS_APP_ID"
+ENV_APP_SECRET = "MULTIMARKETS_APP_SECRET"
+ENV_COMPANY_ID = "MULTIMARKETS_COMPANY_ID"
+ENV_BASE_URL = "MULTIMARKETS_BASE_URL"
+
+API_VERSION = "0.0.1"
+TRADE_API_GROUP = "tradeApi"
+DEFAULT_LANG = "en-US"
+
+MAX_PAGE_SIZE = 2000
+DEFAULT_PAGE_CONCURRENCY = 4
+MAX_PAGE_CONCURRENCY = 64
+DEFAULT_MAX_CONNECTIONS = 100
+
+
+@dataclass(frozen=True, slots=True)
+class Timeout:
+    """Per-request time limits in seconds; ``None`` disables a limit.
+
+    The MultiMarkets server abandons work after 15 s, so the default ``read`` limit sits a
+    little above that.
+    """
+
+    connect: float | None = 10.0
+    read: float | None = 20.0
+    total: float | None = 60.0
+
+
+DEFAULT_TIMEOUT = Timeout()
+
+
+class Secret:
+    """A string that never shows itself in ``repr``, ``str``, logs or tracebacks."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def reveal(self) -> str:
+        """Return the secret value (only for building a request)."""
+        return self._value
+
+    def __repr__(self) -> str:
+        return "Secret('**********')"
+
+    __str__ = __repr__
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Secret) and other._value == self._value
+
+    def __hash__(self) -> int:
+        return hash(self._value)
+
+    def __reduce__(self) -> str:  # never pickle the value by accident
+        raise TypeError("Secret values cannot be pickled")
+
+
+def from_env(value: object | None, env_name: str) -> str | None:
+    """Return ``value`` as text, or the environment variable ``env_name`` when it is None."""
+    if value is not None:
+        return str(value)
+    found = os.environ.get(env_name)
+    return found if found else None

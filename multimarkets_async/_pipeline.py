@@ -1,0 +1,253 @@
+"""The one request path every operation goes through.
+
+headers -> msgspec encode -> POST -> typed envelope decode -> ``data`` or a typed error.
+Token expiry is handled here: one re-login (single-flight) and one replay.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import secrets
+import time
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar
+
+import aiohttp
+import msgspec
+
+from ._auth import TokenProvider
+from ._config import Secret, Timeout
+from ._operation import Operation, op
+from .errors import (
+    APIConnectionError,
+    APIError,
+    APITimeoutError,
+    AuthenticationError,
+    RateLimitError,
+    UndecodableResponseError,
+    error_class_for_code,
+)
+from .models import AuthResult, CompanyProfile, LooseEnvelope
+
+T = TypeVar("T")
+
+log = logging.getLogger("multimarkets_async")
+
+AUTH = op(
+    "admin.admin.CompanyAuthDubboService.auth",
+    msgspec.Raw,
+    version=None,
+    path_prefix="/auth",
+    needs_token=False,
+)
+
+_encoder = msgspec.json.Encoder()
+_loose_decoder = msgspec.json.Decoder(LooseEnvelope, strict=False)
+_auth_result_decoder = msgspec.json.Decoder(AuthResult, strict=False)
+_profile_decoder = msgspec.json.Decoder(CompanyProfile, strict=False)
+
+
+def new_trace() -> str:
+    """A unique trace id. Never starts with ``x-``, which would switch the gateway to secure mode."""
+    return "mm-" + secrets.token_hex(12)
+
+
+def _is_success(code: str | int | None) -> bool:
+    return code is not None and str(code) == "0"
+
+
+def _client_timeout(timeout: Timeout) -> aiohttp.ClientTimeout:
+    return aiohttp.ClientTimeout(
+        total=timeout.total, sock_connect=timeout.connect, sock_read=timeout.read
+    )
+
+
+class Pipeline:
+    """Sends operations for one client. Safe to share between many concurrent tasks."""
+
+    def __init__(
+        self,
+        *,
+        base_url: str,
+        company_id: str,
+        app_id: str,
+        app_secret: Secret,
+        lang: str | None,
+        timeout: Timeout,
+        session: Callable[[], aiohttp.ClientSession],
+    ) -> None:
+        self._base_url = base_url
+        self._company_id = company_id
+        self._app_id = app_id
+        self._app_secret = app_secret
+        self._lang = lang
+        self._timeout = _client_timeout(timeout)
+        self._session = session
+        self._auth = TokenProvider(self._login)
+        self.company: CompanyProfile | None = None
+
+    # -- public entry ---------------------------------------------------------------------
+
+    async def call(
+        self, operation: Operation[T], body: Mapping[str, Any] | None = None, *,
+        timeout: Timeout | None = None,
+    ) -> T:
+        """Send ``operation`` with ``body`` and return its decoded ``data``."""
+        payload = _encoder.encode(body if body is not None else {})
+        client_timeout = self._timeout if timeout is None else _client_timeout(timeout)
+        if not operation.needs_token:
+            return await self._send(operation, payload, None, client_timeout)
+        token = await self._auth.get()
+        try:
+            return await self._send(operation, payload, token, client_timeout)
+        except AuthenticationError as exc:
+            if not exc.token_expired:
+                raise
+            log.debug("%s: token rejected (%s), logging in again", operation.biz_type, exc.code)
+        token = await self._auth.refresh(stale=token)
+        return await self._send(operation, payload, token, client_timeout)
+
+    async def ensure_login(self) -> CompanyProfile:
+        """Log in now if needed and return the company profile."""
+        await self._auth.get()
+        assert self.company is not None
+        return self.company
+
+    # -- internals ------------------------------------------------------------------------
+
+    async def _login(self) -> str:
+        body = {"appId": self._app_id, "appSecret": self._app_secret.reveal()}
+        raw = await self._send(AUTH, _encoder.encode(body), None, self._timeout)
+        result = _auth_result_decoder.decode(raw)
+        self.company = _profile_decoder.decode(raw)
+        log.debug("logged in for company %s", result.id)
+        return result.token
+
+    def _headers(self, operation: Operation[Any], token: str | None, trace: str) -> dict[str, str]:
+        headers = {"Content-Type": "application/json", "trace": trace}
+        if operation.needs_token:
+            headers["companyId"] = self._company_id
+            headers["timestamp"] = str(int(time.time() * 1000))
+            if token is not None:
+                headers["token"] = token
+            if operation.version is not None:
+                headers["version"] = operation.version
+            if operation.group is not None:
+                headers["group"] = operation.group
+            if self._lang is not None:
+                headers["lang"] = self._lang
+        return headers
+
+    async def _send(
+        self,
+        operation: Operation[T],
+        payload: bytes,
+        token: str | None,
+        timeout: aiohttp.ClientTimeout,
+    ) -> T:
+        trace = new_trace()
+        url = self._base_url + operation.path
+        started = time.perf_counter()
+        try:
+            async with self._session().post(
+                url, data=payload, headers=self._headers(operation, token, trace), timeout=timeout
+            ) as response:
+                raw = await response.read()
+                status = response.status
+                response_headers = response.headers
+        except (asyncio.TimeoutError, aiohttp.ServerTimeoutError) as exc:
+            raise APITimeoutError(
+                f"timed out ({type(exc).__name__})", biz_type=operation.biz_type, trace=trace
+            ) from None
+        except (aiohttp.ClientError, OSError) as exc:
+            raise APIConnectionError(
+                f"{type(exc).__name__}: {exc}", biz_type=operation.biz_type, trace=trace
+            ) from None
+        if log.isEnabledFor(logging.DEBUG):
+            log.debug(
+                "%s -> HTTP %s, %d bytes, trace %s, %.1f ms", operation.biz_type, status,
+                len(raw), trace, (time.perf_counter() - started) * 1000,
+            )
+        return self._decode(operation, status, response_headers, raw, trace)
+
+    def _decode(
+        self,
+        operation: Operation[T],
+        status: int,
+        headers: Mapping[str, str],
+        raw: bytes,
+        trace: str,
+    ) -> T:
+        reason = ""
+        if status == 200:
+            try:
+                envelope = operation.decoder.decode(raw)
+            except msgspec.DecodeError as exc:
+                reason = str(exc)
+            else:
+                if _is_success(envelope.code):
+                    return envelope.data
+                raise self._api_error(
+                    operation, status, headers, trace, str(envelope.code), envelope.msg,
+                    envelope.msg_params, envelope.biz_code, envelope.data,
+                )
+        try:
+            loose = _loose_decoder.decode(raw)
+        except msgspec.DecodeError as exc:
+            loose = None
+            reason = reason or str(exc)
+        if status == 429:
+            raise self._api_error(
+                operation, status, headers, trace,
+                str(loose.code) if loose is not None and loose.code is not None else "HTTP_429",
+                loose.msg if loose else None, loose.msg_params if loose else None,
+                loose.biz_code if loose else None, loose.data if loose else None,
+            )
+        if loose is not None and loose.code is not None and not _is_success(loose.code):
+            raise self._api_error(
+                operation, status, headers, trace, str(loose.code), loose.msg, loose.msg_params,
+                loose.biz_code, loose.data,
+            )
+        if loose is not None and status == 200:
+            reason = f"data does not match the expected shape: {reason}"
+        elif loose is not None:
+            reason = "success envelope with a non-200 status"
+        elif not reason:
+            reason = "not a JSON envelope"
+        raise UndecodableResponseError(
+            reason, biz_type=operation.biz_type, http_status=status, trace=trace, body=raw
+        )
+
+    @staticmethod
+    def _api_error(
+        operation: Operation[Any],
+        status: int,
+        headers: Mapping[str, str],
+        trace: str,
+        code: str,
+        msg: str | None,
+        msg_params: str | None,
+        biz_code: str | None,
+        data: Any,
+    ) -> APIError:
+        cls = RateLimitError if status == 429 else error_class_for_code(code)
+        error = cls(
+            code, biz_type=operation.biz_type, server_message=msg, msg_params=msg_params,
+            trace=trace, biz_code=biz_code, http_status=status, data=data,
+        )
+        if isinstance(error, RateLimitError):
+            error.retry_after = _retry_after(headers)
+        return error
+
+
+def _retry_after(headers: Mapping[str, str]) -> float | None:
+    value = headers.get("Retry-After")
+    if value is None:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        return None
+
+

@@ -1,0 +1,223 @@
+"""ManagerClient: configuration, session lifecycle, resources and the raw ``request`` call."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from types import TracebackType
+from typing import Any, TypeVar
+
+import aiohttp
+
+from . import _validation as check
+from ._background import BackgroundTasks
+from ._config import (
+    API_VERSION,
+    DEFAULT_LANG,
+    DEFAULT_MAX_CONNECTIONS,
+    DEFAULT_TIMEOUT,
+    ENV_APP_ID,
+    ENV_APP_SECRET,
+    ENV_BASE_URL,
+    ENV_COMPANY_ID,
+    MAX_PAGE_CONCURRENCY,
+    MAX_PAGE_SIZE,
+    PRODUCTION_BASE_URL,
+    Secret,
+    Timeout,
+    from_env,
+)
+from ._operation import Operation, default_group
+from ._pipeline import Pipeline
+from ._version import __version__
+from .errors import ClientClosedError, ConfigurationError
+from .models import CompanyProfile, Page
+from .pagination import Paginator
+from .resources import CustomersResource
+
+T = TypeVar("T")
+
+USER_AGENT = f"multimarkets-async/{__version__}"
+
+
+class ManagerClient:
+    """Async client for the MultiMarkets Manager API.
+
+    Every argument falls back to an environment variable (``MULTIMARKETS_APP_ID``,
+    ``MULTIMARKETS_APP_SECRET``, ``MULTIMARKETS_COMPANY_ID``, ``MULTIMARKETS_BASE_URL``);
+    the base URL defaults to :data:`PRODUCTION_BASE_URL`.
+
+    Use it as an async context manager, or call :meth:`aclose` when done. One client is meant
+    to be shared by all tasks of a program: it holds one connection pool and one token.
+    A ``session`` passed in is used as is and left open on close.
+    """
+
+    def __init__(
+        self,
+        app_id: str | None = None,
+        app_secret: str | None = None,
+        company_id: str | int | None = None,
+        base_url: str | None = None,
+        *,
+        session: aiohttp.ClientSession | None = None,
+        timeout: Timeout = DEFAULT_TIMEOUT,
+        lang: str | None = DEFAULT_LANG,
+        max_connections: int = DEFAULT_MAX_CONNECTIONS,
+    ) -> None:
+        app_id = from_env(app_id, ENV_APP_ID)
+        secret = from_env(app_secret, ENV_APP_SECRET)
+        company = from_env(company_id, ENV_COMPANY_ID)
+        url = from_env(base_url, ENV_BASE_URL) or PRODUCTION_BASE_URL
+        missing = [
+            f"{arg} (or ${env})"
+            for arg, env, value in (
+                ("app_id", ENV_APP_ID, app_id),
+                ("app_secret", ENV_APP_SECRET, secret),
+                ("company_id", ENV_COMPANY_ID, company),
+            )
+            if not value
+        ]
+        if missing:
+            raise ConfigurationError("missing settings: " + ", ".join(missing))
+        assert app_id is not None and secret is not None and company is not None
+        if not url.startswith(("http://", "https://")):
+            raise ConfigurationError(f"base_url must start with http:// or https://, got {url!r}")
+        check.integer("max_connections", max_connections, minimum=1)
+        self.app_id = app_id
+        self.company_id = company.strip()
+        self.base_url = url.rstrip("/")
+        self._timeout = timeout
+        self._max_connections = max_connections
+        self._session = session
+        self._owns_session = session is None
+        self._closed = False
+        self._background = BackgroundTasks()
+        self._pipeline = Pipeline(
+            base_url=self.base_url,
+            company_id=self.company_id,
+            app_id=app_id,
+            app_secret=Secret(secret),
+            lang=lang,
+            timeout=timeout,
+            session=self._get_session,
+        )
+        self._raw_operations: dict[tuple[Any, ...], Operation[Any]] = {}
+        self.customers = CustomersResource(self)
+
+    def __repr__(self) -> str:
+        return (
+            f"<ManagerClient base_url={self.base_url!r} company_id={self.company_id!r} "
+            f"app_id={self.app_id!r}{' closed' if self._closed else ''}>"
+        )
+
+    # -- lifecycle ------------------------------------------------------------------------
+
+    async def __aenter__(self) -> ManagerClient:
+        if self._closed:
+            raise ClientClosedError("the client is closed")
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        """Stop background page fetches and close the connection pool (if the client owns it)."""
+        if self._closed:
+            return
+        self._closed = True
+        await self._background.aclose()
+        if self._owns_session and self._session is not None:
+            await self._session.close()
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    def _get_session(self) -> aiohttp.ClientSession:
+        if self._closed:
+            raise ClientClosedError("the client is closed")
+        if self._session is None:
+            connector = aiohttp.TCPConnector(limit=self._max_connections)
+            self._session = aiohttp.ClientSession(
+                connector=connector, headers={"User-Agent": USER_AGENT}
+            )
+        return self._session
+
+    # -- calls ----------------------------------------------------------------------------
+
+    async def company(self) -> CompanyProfile:
+        """The company profile from authentication (logs in if not done yet)."""
+        return await self._pipeline.ensure_login()
+
+    async def request(
+        self,
+        biz_type: str,
+        body: Mapping[str, Any] | None = None,
+        *,
+        type: Any = Any,
+        write: bool = True,
+        version: str | None = API_VERSION,
+        path_prefix: str = "",
+        timeout: Timeout | None = None,
+    ) -> Any:
+        """Call any bizType directly and return its ``data`` decoded as ``type``.
+
+        The escape hatch for operations this SDK does not wrap yet. ``write`` (default True:
+        the safe assumption) tells the retry policy whether the call changes state.
+        """
+        check.text("biz_type", biz_type)
+        key = (biz_type, type, write, version, path_prefix)
+        operation = self._raw_operations.get(key)
+        if operation is None:
+            operation = Operation(
+                biz_type, type, write=write, version=version, group=default_group(biz_type),
+                path_prefix=path_prefix,
+            )
+            self._raw_operations[key] = operation
+        return await self._call(operation, body, timeout=timeout)
+
+    async def _call(
+        self,
+        operation: Operation[T],
+        body: Mapping[str, Any] | None,
+        *,
+        timeout: Timeout | None = None,
+    ) -> T:
+        if self._closed:
+            raise ClientClosedError("the client is closed")
+        return await self._pipeline.call(operation, body, timeout=timeout)
+
+    def _paginate(
+        self,
+        operation: Operation[Page[T]],
+        body: Mapping[str, Any],
+        *,
+        page_size: int,
+        start_page: int,
+        max_items: int | None,
+        concurrency: int,
+    ) -> Paginator[T]:
+        check.integer("page_size", page_size, minimum=1, maximum=MAX_PAGE_SIZE)
+        check.integer("start_page", start_page, minimum=1)
+        if max_items is not None:
+            check.integer("max_items", max_items, minimum=0)
+        check.integer("concurrency", concurrency, minimum=1, maximum=MAX_PAGE_CONCURRENCY)
+        fixed = dict(body)
+
+        async def fetch(current: int, size: int) -> Page[T]:
+            return await self._call(operation, {**fixed, "current": current, "size": size})
+
+        return Paginator(
+            fetch,
+            page_size=page_size,
+            start_page=start_page,
+            max_items=max_items,
+            concurrency=concurrency,
+            background=self._background,
+        )
+
+

@@ -1,0 +1,299 @@
+"""The generic paginator for every ``current/size/total`` operation.
+
+Page 1 is fetched first to learn ``total``; later pages are fetched concurrently, at most
+``concurrency`` in flight or waiting to be read, and handed out strictly in page order.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import sys
+from collections import deque
+from collections.abc import Awaitable, Callable
+from typing import Generic, TypeVar
+
+import anyio
+import msgspec
+
+from ._background import BackgroundTasks
+from .errors import ClientClosedError
+from .models import Page
+
+T = TypeVar("T")
+
+FetchPage = Callable[[int, int], Awaitable[Page[T]]]
+
+
+class Paginator(Generic[T]):
+    """Walks a paged listing. ``async for record in paginator`` yields records;
+    ``async for page in paginator.pages()`` yields whole pages.
+
+    Each iteration is a fresh walk from ``start_page``. A walk that is left early (``break``)
+    stops its prefetching as soon as the iterator is dropped; use ``async with`` or
+    :meth:`aclose` on the iterator to wait for that to finish.
+    """
+
+    def __init__(
+        self,
+        fetch: FetchPage[T],
+        *,
+        page_size: int,
+        start_page: int,
+        max_items: int | None,
+        concurrency: int,
+        background: BackgroundTasks,
+    ) -> None:
+        self._fetch = fetch
+        self.page_size = page_size
+        self.start_page = start_page
+        self.max_items = max_items
+        self.concurrency = concurrency
+        self._background = background
+
+    def __repr__(self) -> str:
+        return (
+            f"<Paginator page_size={self.page_size} start_page={self.start_page} "
+            f"max_items={self.max_items} concurrency={self.concurrency}>"
+        )
+
+    def _walk(self) -> _PageWalk[T]:
+        return _PageWalk(
+            self._fetch,
+            page_size=self.page_size,
+            start_page=self.start_page,
+            max_items=self.max_items,
+            concurrency=self.concurrency,
+            background=self._background,
+        )
+
+    def __aiter__(self) -> RecordIterator[T]:
+        return RecordIterator(self._walk())
+
+    def pages(self) -> PageIterator[T]:
+        """Iterate over whole pages (``current``, ``size``, ``total``, ``records``)."""
+        return PageIterator(self._walk())
+
+
+class _Slot(Generic[T]):
+    """One page of the prefetch window: filled by a fetch task, read by the consumer."""
+
+    __slots__ = ("done", "error", "number", "page")
+
+    def __init__(self, number: int) -> None:
+        self.number = number
+        self.done = anyio.Event()
+        self.page: Page[T] | None = None
+        self.error: BaseException | None = None
+
+
+class _PageWalk(Generic[T]):
+    """State of one walk: the page plan, the prefetch window and its fetcher task."""
+
+    def __init__(
+        self,
+        fetch: FetchPage[T],
+        *,
+        page_size: int,
+        start_page: int,
+        max_items: int | None,
+        concurrency: int,
+        background: BackgroundTasks,
+    ) -> None:
+        self._fetch = fetch
+        self._size = page_size
+        if max_items is not None and start_page == 1 and max_items < page_size:
+            self._size = max(max_items, 1)  # a first page of max_items suffices
+        self._start = start_page
+        self._remaining = max_items
+        self._concurrency = concurrency
+        self._background = background
+        self._next_number = start_page
+        self._last_page: int | None = None  # None until page 1 tells `total`
+        self._window: deque[_Slot[T]] = deque()
+        self._send: anyio.abc.ObjectSendStream[_Slot[T]] | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._finished = max_items == 0
+        self._open_ended = False
+
+    # -- consumer side -----------------------------------------------------------------
+
+    async def next_page(self) -> Page[T]:
+        if self._finished:
+            raise StopAsyncIteration
+        try:
+            if self._last_page is None:
+                page = await self._fetch(self._next_number, self._size)
+                self._next_number += 1
+                self._plan(page)
+            else:
+                page = await self._next_from_window()
+        except BaseException:
+            await self.aclose()
+            raise
+        return self._deliver(page)
+
+    def _plan(self, first: Page[T]) -> None:
+        if first.total < len(first.records):
+            # `total` contradicts the page (placeholder zeros): walk until a short page.
+            self._open_ended = True
+            last = sys.maxsize
+        else:
+            last = max(math.ceil(first.total / self._size), self._start)
+        if self._remaining is not None:
+            pages_needed = math.ceil(self._remaining / self._size)
+            last = min(last, self._start + pages_needed - 1)
+        self._last_page = last
+
+    def _deliver(self, page: Page[T]) -> Page[T]:
+        records = page.records
+        if not records:
+            self._finish()
+            raise StopAsyncIteration
+        if self._remaining is not None:
+            if len(records) >= self._remaining:
+                page = msgspec.structs.replace(page, records=records[: self._remaining])
+                self._finish()
+            self._remaining -= len(page.records)
+        assert self._last_page is not None
+        exhausted = self._next_number > self._last_page and not self._window
+        if exhausted or (self._open_ended and len(records) < self._size):
+            self._finish()
+        return page
+
+    async def _next_from_window(self) -> Page[T]:
+        assert self._last_page is not None
+        if self._concurrency == 1:  # strictly sequential: no prefetch, no background task
+            if self._next_number > self._last_page:
+                self._finish()
+                raise StopAsyncIteration
+            self._next_number += 1
+            return await self._fetch(self._next_number - 1, self._size)
+        self._fill_window()
+        if not self._window:
+            self._finish()
+            raise StopAsyncIteration
+        slot = self._window.popleft()
+        await slot.done.wait()
+        if slot.error is not None:
+            raise slot.error
+        assert slot.page is not None
+        return slot.page
+
+    def _fill_window(self) -> None:
+        assert self._last_page is not None
+        while len(self._window) < self._concurrency and self._next_number <= self._last_page:
+            slot: _Slot[T] = _Slot(self._next_number)
+            self._next_number += 1
+            self._window.append(slot)
+            self._submit(slot)
+
+    def _submit(self, slot: _Slot[T]) -> None:
+        if self._send is None:
+            send, receive = anyio.create_memory_object_stream[_Slot[T]](math.inf)
+            self._send = send
+            self._task = self._background.spawn(self._run_fetcher(receive))
+        self._send.send_nowait(slot)
+
+    def _finish(self) -> None:
+        self._finished = True
+        self.cancel()
+
+    # -- fetcher side ------------------------------------------------------------------
+
+    async def _run_fetcher(self, receive: anyio.abc.ObjectReceiveStream[_Slot[T]]) -> None:
+        async with receive, anyio.create_task_group() as group:
+            async for slot in receive:
+                group.start_soon(self._fill_slot, slot)
+
+    async def _fill_slot(self, slot: _Slot[T]) -> None:
+        try:
+            slot.page = await self._fetch(slot.number, self._size)
+        except Exception as exc:
+            slot.error = exc
+        except BaseException:
+            slot.error = ClientClosedError("the walk was stopped while this page was loading")
+            raise
+        finally:
+            slot.done.set()
+
+    # -- shutdown ----------------------------------------------------------------------
+
+    def cancel(self) -> None:
+        """Stop prefetching now (synchronous; safe from ``__del__``)."""
+        self._finished = True
+        self._window.clear()
+        if self._send is not None:
+            self._send.close()
+        task = self._task
+        if task is not None and not task.done():
+            try:
+                task.cancel()
+            except RuntimeError:  # the event loop is already closed
+                pass
+
+    async def aclose(self) -> None:
+        """Stop prefetching and wait until every in-flight request has been cancelled."""
+        self.cancel()
+        task = self._task
+        if task is not None and not task.done():
+            with anyio.CancelScope(shield=True):
+                await asyncio.wait({task})
+
+
+class _WalkIterator(Generic[T]):
+    def __init__(self, walk: _PageWalk[T]) -> None:
+        self._walk = walk
+
+    def __del__(self) -> None:
+        self._walk.cancel()
+
+    async def aclose(self) -> None:
+        """Stop the walk and wait for in-flight page requests to be cancelled."""
+        await self._walk.aclose()
+
+    async def __aenter__(self) -> _WalkIterator[T]:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
+
+
+class PageIterator(_WalkIterator[T]):
+    """Async iterator over the pages of one walk."""
+
+    def __aiter__(self) -> PageIterator[T]:
+        return self
+
+    async def __anext__(self) -> Page[T]:
+        return await self._walk.next_page()
+
+    async def __aenter__(self) -> PageIterator[T]:
+        return self
+
+
+class RecordIterator(_WalkIterator[T]):
+    """Async iterator over the records of one walk, in page order."""
+
+    def __init__(self, walk: _PageWalk[T]) -> None:
+        super().__init__(walk)
+        self._records: list[T] = []
+        self._index = 0
+
+    def __aiter__(self) -> RecordIterator[T]:
+        return self
+
+    async def __anext__(self) -> T:
+        while self._index >= len(self._records):
+            self._records = (await self._walk.next_page()).records
+            self._index = 0
+        record = self._records[self._index]
+        self._index += 1
+        return record
+
+    async def __aenter__(self) -> RecordIterator[T]:
+        return self
+
+
+__all__ = ["PageIterator", "Paginator", "RecordIterator"]
+

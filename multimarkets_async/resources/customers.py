@@ -1,0 +1,192 @@
+"""Customer operations: list, create, detail, groups, existence check."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from typing import Any
+
+from .. import _validation as check
+from .._config import DEFAULT_PAGE_CONCURRENCY, MAX_PAGE_SIZE
+from .._operation import op
+from ..errors import NotFoundError
+from ..models import (
+    Customer,
+    CustomerDetail,
+    CustomerGroup,
+    DetailSection,
+    LoginNameType,
+    Page,
+    RegisterSource,
+    TradeType,
+)
+from ..pagination import Paginator
+from ._base import Resource
+
+__all__ = ["CustomersResource"]
+
+PAGE = op("customer.admin.WhiteCustomerAdminApiService.page", Page[Customer])
+DETAIL = op("customer.admin.WhiteCustomerAdminApiService.detail", CustomerDetail)
+CREATE = op("customer.admin.WhiteCustomerAdminApiService.addCusAndOpenAccountAndKyc", str, write=True)
+GROUPS = op(
+    "customer.admin.CustomerGroupAdminApiService.groupList",
+    list[CustomerGroup] | CustomerGroup | None,
+)
+EXISTS = op("customer.app.CustomerWebApiService.checkCustomerExist", int)
+
+CUSTOMER_NOT_FOUND = "USCUSTOMER_API_0000003"
+THIRD_SERVER_CODE_MAX = 50
+
+
+class CustomersResource(Resource):
+    """Customers of the white-label company (vendor tag "Customer")."""
+
+    def list(
+        self,
+        *,
+        customer_no: str | None = None,
+        page_size: int = MAX_PAGE_SIZE,
+        start_page: int = 1,
+        max_items: int | None = None,
+        concurrency: int = DEFAULT_PAGE_CONCURRENCY,
+    ) -> Paginator[Customer]:
+        """Every customer, page after page, newest first.
+
+        ``page_size`` is 1..2000 (default 2000); ``concurrency`` pages are fetched ahead in
+        parallel (1 = strictly sequential); ``max_items`` stops after that many records.
+        ``customer_no`` narrows the listing to one customer number.
+        """
+        body = check.drop_none(
+            customerNo=None if customer_no is None else check.text("customer_no", customer_no)
+        )
+        return self._client._paginate(
+            PAGE, body, page_size=page_size, start_page=start_page, max_items=max_items,
+            concurrency=concurrency,
+        )
+
+    async def create(
+        self,
+        *,
+        password: str,
+        country: str,
+        register_source: RegisterSource | int,
+        customer_group_id: int,
+        phone: str | None = None,
+        email: str | None = None,
+        phone_area: str | None = None,
+        email_area: str | None = None,
+        third_server_code: str | None = None,
+        remark: str | None = None,
+        register_device: str | None = None,
+        utm_source: str | None = None,
+        utm_medium: str | None = None,
+        utm_campaign: str | None = None,
+        utm_content: str | None = None,
+        utm_term: str | None = None,
+        trade_type_currencies: Mapping[TradeType | int, str] | None = None,
+    ) -> str:
+        """Register a customer and open their trading accounts; returns the customer number.
+
+        Give ``phone`` or ``email`` (or both). ``password`` is the plain login password: it is
+        sent as its MD5 hex digest, as the API requires, and is never stored or logged.
+        ``trade_type_currencies`` maps trading modes to the account currency to open.
+        """
+        check.one_of([("phone", phone), ("email", email)])
+        body: dict[str, Any] = check.drop_none(
+            phone=None if phone is None else check.phone("phone", phone),
+            email=None if email is None else check.email("email", email),
+            phoneArea=None if phone_area is None else check.phone_area("phone_area", phone_area),
+            emailArea=None if email_area is None else check.phone_area("email_area", email_area),
+            pwd=_md5_hex(check.text("password", password, max_length=128, strip=False)),
+            country=check.country("country", country),
+            registerSource=int(check.member("register_source", register_source, RegisterSource)),
+            customerGroupId=check.integer("customer_group_id", customer_group_id, minimum=1),
+            thirdServerCode=None
+            if third_server_code is None
+            else check.text("third_server_code", third_server_code, max_length=THIRD_SERVER_CODE_MAX),
+            remark=None if remark is None else check.text("remark", remark, max_length=500),
+            registerDevice=register_device,
+            utmSource=utm_source,
+            utmMedium=utm_medium,
+            utmCampaign=utm_campaign,
+            utmContent=utm_content,
+            utmTerm=utm_term,
+        )
+        if trade_type_currencies:
+            body["tradeTypeCurrencyList"] = [
+                {
+                    "tradeType": str(int(check.member("trade_type_currencies", mode, TradeType))),
+                    "allCurrency": check.text("trade_type_currencies", currency, max_length=16),
+                }
+                for mode, currency in trade_type_currencies.items()
+            ]
+        return await self._client._call(CREATE, body)
+
+    async def get(
+        self,
+        *,
+        customer_no: str,
+        customer_id: int | None = None,
+        section: DetailSection | str = DetailSection.BASE_INFO,
+    ) -> CustomerDetail:
+        """One customer's data; ``section`` picks the block (base info, trading accounts, KYC, ...).
+
+        The API wants both the customer number and the customer id; when ``customer_id`` is not
+        given it is looked up first (one extra request).
+        """
+        number = check.text("customer_no", customer_no)
+        block = check.member("section", section, DetailSection)
+        if customer_id is None:
+            customer_id = await self._id_of(number)
+        else:
+            check.integer("customer_id", customer_id, minimum=1)
+        body = {"type": block.value, "id": str(customer_id), "customerNo": number}
+        return await self._client._call(DETAIL, body)
+
+    async def groups(
+        self, *, trade_type: TradeType | int | None = None, customer_no: str | None = None
+    ) -> list[CustomerGroup]:
+        """The company's customer groups, optionally those of one trading mode or customer."""
+        body = check.drop_none(
+            tradeType=None if trade_type is None else int(check.member("trade_type", trade_type, TradeType)),
+            customerNo=None if customer_no is None else check.text("customer_no", customer_no),
+        )
+        data = await self._client._call(GROUPS, body)
+        if data is None:
+            return []
+        return data if isinstance(data, list) else [data]
+
+    async def exists(
+        self,
+        *,
+        phone: str | None = None,
+        email: str | None = None,
+        customer_no: str | None = None,
+        phone_area: str | None = None,
+    ) -> bool:
+        """Whether a customer with this phone, email or customer number exists (give one)."""
+        given = [(n, v) for n, v in (("phone", phone), ("email", email), ("customer_no", customer_no)) if v is not None]
+        if len(given) != 1:
+            raise check.ValidationError("phone/email/customer_no", "give exactly one of them")
+        name, value = given[0]
+        kind = {"email": LoginNameType.EMAIL, "phone": LoginNameType.PHONE}.get(name, LoginNameType.CUSTOMER_NO)
+        login_name = {"email": check.email, "phone": check.phone}.get(name, check.text)(name, value)
+        body = check.drop_none(
+            type=int(kind),
+            loginName=login_name,
+            phoneArea=None if phone_area is None else check.phone_area("phone_area", phone_area),
+        )
+        return await self._client._call(EXISTS, body) == 1
+
+    async def _id_of(self, customer_no: str) -> int:
+        page = await self._client._call(PAGE, {"customerNo": customer_no, "current": 1, "size": 1})
+        for record in page.records:
+            if record.customer_no == customer_no and record.id is not None:
+                return record.id
+        raise NotFoundError(
+            CUSTOMER_NOT_FOUND, biz_type=PAGE.biz_type, server_message=f"no customer {customer_no}"
+        )
+
+
+def _md5_hex(password: str) -> str:
+    return hashlib.md5(password.encode("utf-8")).hexdigest()

@@ -1,0 +1,486 @@
+"""The sandbox's aiohttp application: gateway checks, envelope, rate limit, faults, handlers.
+
+It speaks the wire format on its own (vendor field names, plain dicts) and never imports the
+client's models, pipeline or resources, so a wrong model cannot round-trip unnoticed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import re
+import time
+import uuid
+from collections import Counter, OrderedDict
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import msgspec
+from aiohttp import web
+
+from .._vendor import error_messages
+from ._data import COMPANY_ID, GROUPS, CustomerStore
+from ._faults import Fault, FaultKind, FaultPlan
+from ._ratelimit import RateLimiter
+
+AUTH_BIZ_TYPE = "admin.admin.CompanyAuthDubboService.auth"
+MAX_PAGE_SIZE = 2000
+PAGE_CACHE_ENTRIES = 256
+
+_encode = msgspec.json.encode
+_decode_body = msgspec.json.Decoder(dict[str, Any])
+_MD5_HEX = re.compile(r"^[0-9a-f]{32}$")
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+HTML_502 = (
+    b"<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n"
+    b"<center><h1>502 Bad Gateway</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n"
+)
+
+
+class ApiFailure(Exception):
+    """Raised by a handler to answer with a failure envelope."""
+
+    def __init__(self, code: str, *, data: Any = None, msg_params: str | None = None) -> None:
+        super().__init__(code)
+        self.code = code
+        self.data = data
+        self.msg_params = msg_params
+
+
+@dataclass
+class SandboxConfig:
+    customers: int = 1000
+    seed: int = 0
+    app_id: str = "sandbox-app-id"
+    app_secret: str = "sandbox-app-secret"
+    company_id: int = COMPANY_ID
+    token_ttl: float | None = None
+    latency: float = 0.0
+    rate_limit: int | None = None
+    rate_window: float = 60.0
+    max_clock_skew: float = 300.0
+
+
+@dataclass
+class _Token:
+    company_id: int
+    expires_at: float | None
+
+
+Handler = Callable[[dict[str, Any]], Any]
+
+
+@dataclass
+class _Route:
+    handler: Handler
+    needs_version: bool = True
+    biz_code: str = "C"
+
+
+@dataclass
+class SandboxState:
+    """Everything tests may look at or change while the sandbox runs."""
+
+    config: SandboxConfig
+    store: CustomerStore
+    faults: FaultPlan = field(default_factory=FaultPlan)
+    calls: Counter[str] = field(default_factory=Counter)
+    statuses: Counter[tuple[str, int]] = field(default_factory=Counter)
+    tokens: dict[str, _Token] = field(default_factory=dict)
+
+
+class SandboxApp:
+    """Builds the aiohttp application and implements the documented behaviour."""
+
+    def __init__(self, config: SandboxConfig) -> None:
+        self.config = config
+        self.state = SandboxState(config, CustomerStore(config.customers, config.seed))
+        self.limiter = RateLimiter(config.rate_limit, config.rate_window) if config.rate_limit else None
+        self._page_cache: OrderedDict[tuple[int, int, int], bytes] = OrderedDict()
+        self.routes: dict[str, _Route] = {
+            "customer.admin.WhiteCustomerAdminApiService.page": _Route(self._page),
+            "customer.admin.WhiteCustomerAdminApiService.detail": _Route(self._detail),
+            "customer.admin.WhiteCustomerAdminApiService.addCusAndOpenAccountAndKyc": _Route(self._create),
+            "customer.admin.CustomerGroupAdminApiService.groupList": _Route(self._groups),
+            "customer.app.CustomerWebApiService.checkCustomerExist": _Route(self._exists),
+        }
+
+    def make_app(self) -> web.Application:
+        app = web.Application()
+        app.router.add_post("/openapi-b/{tail:.+}", self._handle)
+        return app
+
+    # -- token management -----------------------------------------------------------------
+
+    def issue_token(self) -> str:
+        ttl = self.config.token_ttl
+        token = f"{uuid.uuid4()}admin"
+        expires = None if ttl is None else time.monotonic() + ttl
+        self.state.tokens[token] = _Token(self.config.company_id, expires)
+        return token
+
+    def expire_tokens(self) -> None:
+        for token in self.state.tokens.values():
+            token.expires_at = 0.0
+
+    # -- request handling -----------------------------------------------------------------
+
+    async def _handle(self, request: web.Request) -> web.StreamResponse:
+        started = time.perf_counter()
+        tail = request.match_info["tail"]
+        prefix, _, biz_type = tail.rpartition("/")
+        is_auth = prefix == "auth"
+        state = self.state
+        state.calls[biz_type] += 1
+        trace = request.headers.get("trace")
+        headers: dict[str, str] = {}
+
+        fault = state.faults.take(biz_type, is_auth)
+        if fault is not None:
+            early = await self._fault_before(request, fault, biz_type, trace)
+            if early is not None:
+                return self._count(biz_type, early)
+
+        if self.limiter is not None:
+            verdict = self.limiter.hit(f"{request.headers.get('companyId')}|{biz_type}")
+            headers.update(verdict.headers())
+            if not verdict.allowed:
+                headers["Retry-After"] = str(max(1, int(verdict.retry_after + 0.999)))
+                body = self._failure("GGATEWAY_CODE_018", trace, None, None, "", started)
+                return self._count(biz_type, self._json(body, 429, headers))
+
+        if self.config.latency > 0:
+            await asyncio.sleep(self.config.latency)
+
+        if fault is not None and fault.kind is FaultKind.CODE:
+            body = self._failure(fault.code, trace, biz_type, None, "", started)
+            return self._count(biz_type, self._json(body, fault.status or 200, headers))
+
+        try:
+            payload, biz_code = await self._dispatch(request, prefix, biz_type, trace)
+        except ApiFailure as failure:
+            body = self._failure(failure.code, trace, failure.data, failure.msg_params, "", started)
+            return self._count(biz_type, self._json(body, 200, headers))
+
+        body = self._success(payload, trace, biz_code, started)
+        if fault is not None:
+            late = await self._fault_after(request, fault, body, headers)
+            if late is not None:
+                return self._count(biz_type, late)
+        return self._count(biz_type, self._json(body, 200, headers))
+
+    async def _dispatch(
+        self, request: web.Request, prefix: str, biz_type: str, trace: str | None
+    ) -> tuple[bytes, str]:
+        """Gateway checks in the order a gateway makes them, then the handler."""
+        if not trace:
+            raise ApiFailure("GGATEWAY_CODE_004")
+        if prefix == "auth":
+            if biz_type != AUTH_BIZ_TYPE:
+                raise ApiFailure("GGATEWAY_CODE_002", data=biz_type)
+            return _encode(self._auth(await self._body(request))), ""
+        if prefix not in ("", "global"):
+            raise ApiFailure("GGATEWAY_CODE_002", data=biz_type)
+        route = self.routes.get(biz_type)
+        if route is None:
+            raise ApiFailure("GGATEWAY_CODE_002", data=biz_type)
+        headers = request.headers
+        company = headers.get("companyId")
+        if not company:
+            raise ApiFailure("GGATEWAY_CODE_003")
+        token_text = headers.get("token")
+        if not token_text:
+            raise ApiFailure("GGATEWAY_CODE_001")
+        token = self.state.tokens.get(token_text)
+        if token is None:
+            raise ApiFailure("GGATEWAY_CODE_017")
+        if token.expires_at is not None and token.expires_at <= time.monotonic():
+            raise ApiFailure("GGATEWAY_CODE_005")
+        if company.strip() != str(token.company_id):
+            raise ApiFailure("GGATEWAY_CODE_019")
+        if route.needs_version and not headers.get("version"):
+            raise ApiFailure("GGATEWAY_CODE_009")
+        stamp = headers.get("timestamp")
+        if stamp is not None:
+            if not stamp.isdigit():
+                raise ApiFailure("GGATEWAY_CODE_015")
+            if abs(time.time() * 1000 - int(stamp)) > self.config.max_clock_skew * 1000:
+                raise ApiFailure("GGATEWAY_CODE_014")
+        result = route.handler(await self._body(request))
+        if isinstance(result, Awaitable):
+            result = await result
+        return (result if isinstance(result, bytes) else _encode(result)), route.biz_code
+
+    @staticmethod
+    async def _body(request: web.Request) -> dict[str, Any]:
+        raw = await request.read()
+        if not raw.strip():
+            raise ApiFailure("GGATEWAY_CODE_006")
+        try:
+            return _decode_body.decode(raw)
+        except msgspec.DecodeError:
+            raise ApiFailure("GGATEWAY_CODE_015") from None
+
+    # -- envelope -------------------------------------------------------------------------
+
+    @staticmethod
+    def _envelope(
+        code: str, msg: str, ok: bool, data: bytes, trace: str | None, biz_code: str,
+        msg_params: str | None, started: float,
+    ) -> bytes:
+        tm = int((time.perf_counter() - started) * 1000)
+        return b"".join((
+            b'{"code":', _encode(code), b',"msg":', _encode(msg),
+            b',"ok":true,"fail":false' if ok else b',"ok":false,"fail":true',
+            b',"data":', data, b',"trace":', _encode(trace), b',"bizCode":', _encode(biz_code),
+            b',"tm":', str(tm).encode(), b',"msgParams":', _encode(msg_params), b"}",
+        ))
+
+    def _success(self, data: bytes, trace: str | None, biz_code: str, started: float) -> bytes:
+        return self._envelope("0", "Success", True, data, trace, biz_code, None, started)
+
+    def _failure(
+        self, code: str, trace: str | None, data: Any, msg_params: str | None, biz_code: str,
+        started: float,
+    ) -> bytes:
+        message = error_messages().get(code) or "System error"
+        return self._envelope(code, message, False, _encode(data), trace, biz_code, msg_params, started)
+
+    @staticmethod
+    def _json(body: bytes, status: int, headers: dict[str, str]) -> web.Response:
+        return web.Response(body=body, status=status, headers=headers, content_type="application/json")
+
+    def _count(self, biz_type: str, response: web.StreamResponse) -> web.StreamResponse:
+        self.state.statuses[(biz_type, response.status)] += 1
+        return response
+
+    # -- faults ---------------------------------------------------------------------------
+
+    async def _fault_before(
+        self, request: web.Request, fault: Fault, biz_type: str, trace: str | None
+    ) -> web.StreamResponse | None:
+        kind = fault.kind
+        if kind is FaultKind.EXPIRE_TOKENS:
+            self.expire_tokens()
+        elif kind is FaultKind.DELAY:
+            await asyncio.sleep(fault.delay)
+        elif kind is FaultKind.HTML:
+            return web.Response(body=HTML_502, status=fault.status or 502, content_type="text/html")
+        elif kind is FaultKind.DISCONNECT:
+            return self._drop(request)
+        return None
+
+    async def _fault_after(
+        self, request: web.Request, fault: Fault, body: bytes, headers: dict[str, str]
+    ) -> web.StreamResponse | None:
+        kind = fault.kind
+        if kind is FaultKind.TRUNCATED:
+            return self._json(body[: max(1, len(body) // 2)], fault.status or 200, headers)
+        if kind is FaultKind.COMMIT_THEN_DISCONNECT:
+            return self._drop(request)
+        if kind is FaultKind.RESET:
+            response = web.StreamResponse(status=200, headers=headers)
+            response.content_type = "application/json"
+            response.content_length = len(body)
+            await response.prepare(request)
+            await response.write(body[: len(body) // 2])
+            self._abort(request)
+            return response
+        return None
+
+    @staticmethod
+    def _abort(request: web.Request) -> None:
+        transport = request.transport
+        if transport is not None:
+            transport.abort()
+
+    def _drop(self, request: web.Request) -> web.StreamResponse:
+        self._abort(request)
+        raise asyncio.CancelledError  # aiohttp ends the handler quietly on a lost connection
+
+    # -- auth -----------------------------------------------------------------------------
+
+    def _auth(self, body: dict[str, Any]) -> dict[str, Any]:
+        app_id, app_secret = body.get("appId"), body.get("appSecret")
+        if not app_id or not app_secret:
+            raise ApiFailure("GGATEWAY_CODE_015")
+        if app_id != self.config.app_id or app_secret != self.config.app_secret:
+            raise ApiFailure("GGATEWAY_CODE_101")
+        company = self.config.company_id
+        return {
+            "id": company, "strId": str(company), "code": "SANDBOX", "name": "Sandbox Brokerage",
+            "bizName": "Sandbox", "domain": "sandbox.localhost", "lang": "en-US", "timezone": 8,
+            "companyType": "1", "token": self.issue_token(), "appId": app_id, "appSecret": app_secret,
+            "publicKey": "MIGfMA0GCSqGSIb3DQEBAQUAA4GNADCBiQKBgQC7sandboxnotarealkeyAQAB",
+            "tradeTypes": "1,2,5", "startNumber": 86_000_000, "endNumber": 86_999_999,
+            "tradeTypeList": [
+                {"id": "1", "code": "CFD_CROSS", "name": "CFD cross margin"},
+                {"id": "2", "code": "CFD_ISOLATED", "name": "CFD isolated margin"},
+                {"id": "5", "code": "SPOT", "name": "Spot"},
+            ],
+            "status": 1, "initProgress": 100, "revision": 3, "dataSourceType": 1,
+            "associationCompanyId": None, "adminPassword": None, "adminRoleId": None,
+            "adminUserId": None, "stpLoginUser": None, "stpAccount": None, "stpPassword": None,
+            "dbPassword": None, "demoInitialAmount": None, "codeMd5": None, "bgImage": None,
+            "logo": None, "adImage": None, "createBy": "admin", "updateBy": "admin",
+            "createTime": 1_600_000_000_000, "updateTime": 1_700_000_000_000,
+        }
+
+    # -- customers ------------------------------------------------------------------------
+
+    def _page(self, body: dict[str, Any]) -> bytes:
+        current = _positive_int(body.get("current", 1), "current")
+        size = _positive_int(body.get("size", 20), "size")
+        if size > MAX_PAGE_SIZE:
+            raise ApiFailure("GGATEWAY_CODE_015")
+        store = self.state.store
+        customer_no = body.get("customerNo")
+        if customer_no:
+            found = store.by_customer_no(str(customer_no))
+            ids = [found] if found is not None else []
+            records = _encode([store.record(i) for i in ids][(current - 1) * size : current * size])
+            total = len(ids)
+        else:
+            total = len(store)
+            records = self._records_json(store, (current - 1) * size, size)
+        return b"".join((
+            b'{"current":', str(current).encode(), b',"size":', str(size).encode(),
+            b',"total":', str(total).encode(), b',"records":', records, b"}",
+        ))
+
+    def _records_json(self, store: CustomerStore, offset: int, size: int) -> bytes:
+        key = (store.version, offset, size)
+        cached = self._page_cache.get(key)
+        if cached is not None:
+            self._page_cache.move_to_end(key)
+            return cached
+        encoded = _encode([store.record(i) for i in store.ids(offset, size)])
+        self._page_cache[key] = encoded
+        if len(self._page_cache) > PAGE_CACHE_ENTRIES:
+            self._page_cache.popitem(last=False)
+        return encoded
+
+    def _detail(self, body: dict[str, Any]) -> dict[str, Any]:
+        section, customer_id, customer_no = body.get("type"), body.get("id"), body.get("customerNo")
+        if not section or customer_id in (None, "") or not customer_no:
+            raise ApiFailure("USCUSTOMER_API_0000501")
+        sections = ("baseInfo", "tradeAccount", "kyc", "allKyc", "bankList", "walletList", "otherInfo")
+        if section not in sections:
+            raise ApiFailure("GGATEWAY_CODE_015")
+        store = self.state.store
+        found = store.by_customer_no(str(customer_no))
+        if found is None or str(found) != str(customer_id).strip():
+            raise ApiFailure("USCUSTOMER_API_0000003")
+        record = store.record(found)
+        extras = store.extras(found)
+        detail: dict[str, Any] = {
+            key: record[key]
+            for key in (
+                "id", "customerNo", "companyId", "customerGroupId", "customerType", "name",
+                "firstName", "lastName", "email", "phone", "phoneArea", "idCard", "idCardType",
+                "status", "registerSource", "createTime", "loginTime", "openAccountType",
+                "unitId", "unitName", "thirdUserId", "thirdLoginSource",
+            )
+        }
+        activated = record["firstAccountActivateTime"]
+        detail.update(
+            country=extras.get("country"), registerTime=record["createTime"],
+            activateStatus=1 if activated else 0, activateTime=activated,
+            kycStatus=2 if record["idCard"] else 0, kycAuditStatus=2 if record["idCard"] else 0,
+            loginPassStatus="1", payPassStatus="0", assertPassStatus="0",
+            apiCheckSwitch=False, apiCheckRule=None, companyType="1", companyKycStatus=1,
+            associationCompanyId=None, deposit=1, withdraw=1, isFund=0, optional=0, type=1,
+            thirdServerCode=extras.get("thirdServerCode"), utmSource=extras.get("utmSource"),
+            source="sandbox", accountRemark=None, address=None, postalCode=None,
+        )
+        if section == "tradeAccount":
+            detail["accountList"] = [
+                {"accountId": found * 10 + 1, "tradeType": 1, "currency": "USDT", "digits": 2,
+                 "balance": "1000.00", "status": 1},
+                {"accountId": found * 10 + 2, "tradeType": 5, "currency": "USDT", "digits": 2,
+                 "balance": "0.00", "status": 1},
+            ]
+        return detail
+
+    def _create(self, body: dict[str, Any]) -> str:
+        phone, email = body.get("phone") or None, body.get("email") or None
+        if phone is None and email is None:
+            raise ApiFailure("USCUSTOMER_API_0000105")
+        pwd = body.get("pwd")
+        if not pwd:
+            raise ApiFailure("USCUSTOMER_API_0000125")
+        if not isinstance(pwd, str) or not _MD5_HEX.match(pwd):
+            raise ApiFailure("GGATEWAY_CODE_015")
+        country = body.get("country")
+        if not country:
+            raise ApiFailure("USCUSTOMER_API_0000505")
+        if not isinstance(country, str) or len(country) != 2 or not country.isalpha():
+            raise ApiFailure("USCUSTOMER_API_0000507")
+        source = body.get("registerSource")
+        if not isinstance(source, int) or not 1 <= source <= 9:
+            raise ApiFailure("GGATEWAY_CODE_015")
+        group = body.get("customerGroupId")
+        if group is None:
+            raise ApiFailure("USCUSTOMER_API_0000501")
+        if not isinstance(group, (int, str)) or int(group) not in {g["id"] for g in GROUPS}:
+            raise ApiFailure("USCUSTOMER_API_0000301")
+        third = body.get("thirdServerCode")
+        if third is not None and (not isinstance(third, str) or len(third) > 50):
+            raise ApiFailure("GGATEWAY_CODE_015")
+        store = self.state.store
+        if phone is not None:
+            if not isinstance(phone, str) or not phone.isdigit():
+                raise ApiFailure("USCUSTOMER_API_0000504")
+            if store.by_phone(phone) is not None:
+                raise ApiFailure("USCUSTOMER_API_0000106")
+        if email is not None:
+            if not isinstance(email, str) or not _EMAIL.match(email):
+                raise ApiFailure("USCUSTOMER_API_0000510")
+            if store.by_email(email) is not None:
+                raise ApiFailure("USCUSTOMER_API_0000107")
+        record = store.create(
+            {
+                "phone": phone, "email": email,
+                "phoneArea": (body.get("phoneArea") or "+86") if phone else None,
+                "registerSource": source, "customerGroupId": int(group),
+                "remark": body.get("remark"),
+            },
+            {"country": country.upper(), "thirdServerCode": third, "utmSource": body.get("utmSource")},
+            pwd,
+            int(time.time() * 1000),
+        )
+        return str(record["customerNo"])
+
+    def _groups(self, body: dict[str, Any]) -> list[dict[str, Any]]:
+        trade_type = body.get("tradeType")
+        if trade_type in (None, ""):
+            return list(GROUPS)
+        return [g for g in GROUPS if str(g["tradeType"]) == str(trade_type)]
+
+    def _exists(self, body: dict[str, Any]) -> int:
+        kind, login_name = body.get("type"), body.get("loginName")
+        if kind in (None, "") or not login_name:
+            raise ApiFailure("USCUSTOMER_API_0000501")
+        store = self.state.store
+        lookups = {"1": store.by_email, "2": store.by_phone, "3": store.by_customer_no}
+        lookup = lookups.get(str(kind))
+        if lookup is None:
+            raise ApiFailure("GGATEWAY_CODE_015")
+        return 1 if lookup(str(login_name)) is not None else 2
+
+
+def _positive_int(value: Any, name: str) -> int:
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        raise ApiFailure("GGATEWAY_CODE_015") from None
+    if number < 1 or (isinstance(value, float) and value != number):
+        raise ApiFailure("GGATEWAY_CODE_015")
+    return number
+
+
+def password_md5(plain: str) -> str:
+    """What a well-behaved client sends for ``plain`` (for assertions in tests)."""
+    return hashlib.md5(plain.encode("utf-8")).hexdigest()

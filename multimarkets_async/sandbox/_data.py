@@ -1,0 +1,229 @@
+"""Deterministic customer data for the sandbox, in the vendor's wire format (camelCase).
+
+Customers are a pure function of ``(seed, id)``: nothing is materialised until a page asks for
+it, so a sandbox of millions of customers starts instantly and stays small. Created customers
+are kept explicitly. Listing order is newest first, like the real back office.
+"""
+
+from __future__ import annotations
+
+import re
+from array import array
+from typing import Any
+
+MASK64 = (1 << 64) - 1
+CUSTOMER_NO_BASE = 86_000_000
+EPOCH_MS = 1_577_836_800_000  # 2020-01-01
+COMPANY_ID = 439
+
+FIRST_NAMES = (
+    "Wei", "Li", "Min", "Jun", "Hui", "Ying", "Chen", "Mei", "Hao", "Lan", "Ahmad", "Siti",
+    "Nguyen", "Anh", "Somchai", "Ploy", "James", "Olivia", "Liam", "Emma", "Noah", "Ava",
+    "Raj", "Priya", "Omar", "Layla", "Kenji", "Yuki", "Carlos", "Sofia", "Ivan", "Anna",
+)
+LAST_NAMES = (
+    "Wang", "Zhang", "Liu", "Chen", "Yang", "Huang", "Zhao", "Wu", "Zhou", "Xu", "Tan", "Lim",
+    "Ng", "Wong", "Tran", "Le", "Pham", "Saetang", "Smith", "Brown", "Taylor", "Wilson",
+    "Sharma", "Patel", "Khan", "Haddad", "Sato", "Suzuki", "Garcia", "Lopez", "Petrov", "Ivanova",
+)
+COUNTRIES = (
+    ("CN", "+86"), ("CN", "+86"), ("CN", "+86"), ("HK", "+852"), ("SG", "+65"), ("MY", "+60"),
+    ("TH", "+66"), ("VN", "+84"), ("ID", "+62"), ("GB", "+44"), ("AU", "+61"), ("AE", "+971"),
+)
+DOMAINS = ("example.com", "mail.example.net", "inbox.example.org", "example.co.uk")
+ID_CARD_TYPES = ("ID_CARD", "PASSPORT", "DRIVER_LICENSE")
+UNITS = ((11, "Singapore Desk"), (12, "Hong Kong Desk"), (13, "Dubai Desk"))
+STATUSES = (1,) * 46 + (2, 2, 4, 5)
+
+GROUPS: tuple[dict[str, Any], ...] = (
+    {"id": 1, "name": "Default", "openAccountType": 1, "type": 1, "tradeType": 1, "assets": "USDT"},
+    {"id": 2, "name": "VIP", "openAccountType": 1, "type": 1, "tradeType": 1, "assets": "USDT,USD"},
+    {"id": 3, "name": "Isolated margin", "openAccountType": 1, "type": 1, "tradeType": 2, "assets": "USDT"},
+    {"id": 4, "name": "Spot", "openAccountType": 1, "type": 1, "tradeType": 5, "assets": "USDT,BTC,ETH"},
+)
+GROUP_NAMES = {g["id"]: g["name"] for g in GROUPS}
+
+_EMAIL_ID = re.compile(r"(\d+)@")
+
+
+def _mix(value: int) -> int:
+    """splitmix64: a fast, well-spread 64-bit hash."""
+    value = (value + 0x9E3779B97F4A7C15) & MASK64
+    value = ((value ^ (value >> 30)) * 0xBF58476D1CE4E5B9) & MASK64
+    value = ((value ^ (value >> 27)) * 0x94D049BB133111EB) & MASK64
+    return value ^ (value >> 31)
+
+
+def customer_no_of(customer_id: int) -> str:
+    return str(CUSTOMER_NO_BASE + customer_id)
+
+
+def generate_customer(seed: int, customer_id: int) -> dict[str, Any]:
+    """The wire record of generated customer ``customer_id`` (same output for the same seed)."""
+    h1 = _mix((seed << 32) ^ customer_id)
+    h2 = _mix(h1)
+    first = FIRST_NAMES[h1 % 32]
+    last = LAST_NAMES[(h1 >> 5) % 32]
+    area = COUNTRIES[(h1 >> 10) % 12][1]
+    created = EPOCH_MS + customer_id * 90_000 + (h1 >> 14) % 60_000
+    contact = (h1 >> 20) % 20  # 0: email only, 1: phone only, else both
+    group_id = 1 + (h2 % 10 == 0) + (h2 % 25 == 0) * 2
+    activated = (h1 >> 25) % 5 != 0
+    unit = UNITS[(h2 >> 8) % 3] if (h2 >> 10) % 10 < 3 else None
+    agent = (h2 >> 14) % 8 == 0
+    has_third = (h2 >> 17) % 10 == 0
+    return {
+        "id": customer_id,
+        "customerNo": customer_no_of(customer_id),
+        "companyId": COMPANY_ID,
+        "customerGroupId": group_id,
+        "customerGroupName": GROUP_NAMES[group_id],
+        "customerType": 1 if agent else 0,
+        "agentCustomerNo": customer_no_of(1 + (h2 >> 20) % max(customer_id, 1)) if agent else None,
+        "name": f"{first} {last}",
+        "firstName": first,
+        "lastName": last,
+        "email": None if contact == 1 else f"{first.lower()}.{last.lower()}{customer_id}@{DOMAINS[(h1 >> 30) % 4]}",
+        "phone": None if contact == 0 else f"13{customer_id:09d}",
+        "phoneArea": None if contact == 0 else area,
+        "idCard": f"{(h2 >> 24) % 10**9:09d}" if (h2 >> 40) % 20 < 9 else None,
+        "idCardType": ID_CARD_TYPES[(h2 >> 45) % 3] if (h2 >> 40) % 20 < 9 else None,
+        "registerSource": 1 + (h1 >> 35) % 9,
+        "openAccountType": 1,
+        "status": STATUSES[(h1 >> 40) % 50],
+        "remark": "imported from legacy CRM" if (h2 >> 50) % 16 == 0 else None,
+        "unitId": unit[0] if unit else None,
+        "unitName": unit[1] if unit else None,
+        "tgUserId": str(5_000_000_000 + customer_id) if (h2 >> 55) % 20 == 0 else None,
+        "tgUserName": f"{first.lower()}_{customer_id}" if (h2 >> 55) % 20 == 0 else None,
+        "thirdAccountNo": f"EXT-{customer_id:08d}" if has_third else None,
+        "thirdLoginSource": "google" if has_third else None,
+        "thirdUserId": f"g-{h2 % 10**12:012d}" if has_third else None,
+        "createTime": created,
+        "updateTime": created + (h2 >> 30) % 86_400_000,
+        "loginTime": created + (h1 >> 45) % 5_000_000_000 if (h1 >> 50) % 20 else None,
+        "firstAccountActivateTime": created + 3_600_000 if activated else None,
+    }
+
+
+def generated_country(seed: int, customer_id: int) -> str:
+    """Country of a generated customer (a detail field, not part of list records)."""
+    return COUNTRIES[(_mix((seed << 32) ^ customer_id) >> 10) % 12][0]
+
+
+WIRE_FIELDS = (
+    "id", "customerNo", "companyId", "customerGroupId", "customerGroupName", "customerType",
+    "agentCustomerNo", "name", "firstName", "lastName", "email", "phone", "phoneArea", "idCard",
+    "idCardType", "registerSource", "openAccountType", "status", "remark", "unitId", "unitName",
+    "tgUserId", "tgUserName", "thirdAccountNo", "thirdLoginSource", "thirdUserId", "createTime",
+    "updateTime", "loginTime", "firstAccountActivateTime",
+)
+"""The 30 fields of a customer-list record (``WhiteCustomerAdminPageVO``)."""
+
+
+class CustomerStore:
+    """The sandbox's customers: generated ones plus those created or deleted since start."""
+
+    def __init__(self, count: int, seed: int) -> None:
+        self.seed = seed
+        self._max_id = count
+        self._order = array("q", range(count, 0, -1))  # display order: newest first
+        self._created: dict[int, dict[str, Any]] = {}
+        self._extras: dict[int, dict[str, Any]] = {}
+        self._deleted: set[int] = set()
+        self._by_phone: dict[str, int] = {}
+        self._by_email: dict[str, int] = {}
+        self.passwords: dict[int, str] = {}
+        self.version = 0  # bumped on every change; keys the page cache
+
+    def __len__(self) -> int:
+        return len(self._order)
+
+    def record(self, customer_id: int) -> dict[str, Any]:
+        created = self._created.get(customer_id)
+        return created if created is not None else generate_customer(self.seed, customer_id)
+
+    def extras(self, customer_id: int) -> dict[str, Any]:
+        """Detail-only fields (country, third-party code, ...)."""
+        extra = self._extras.get(customer_id)
+        if extra is None:
+            extra = {"country": generated_country(self.seed, customer_id)}
+        return extra
+
+    def ids(self, offset: int, size: int) -> list[int]:
+        return self._order[offset : offset + size].tolist()
+
+    def alive(self, customer_id: int) -> bool:
+        return 1 <= customer_id <= self._max_id and customer_id not in self._deleted
+
+    def by_customer_no(self, customer_no: str) -> int | None:
+        if not customer_no.isdigit():
+            return None
+        customer_id = int(customer_no) - CUSTOMER_NO_BASE
+        return customer_id if self.alive(customer_id) else None
+
+    def by_phone(self, phone: str) -> int | None:
+        found = self._by_phone.get(phone)
+        if found is None and len(phone) == 11 and phone.startswith("13") and phone.isdigit():
+            candidate = int(phone[2:])
+            if candidate not in self._created and self.alive(candidate):
+                found = candidate if self.record(candidate)["phone"] == phone else None
+        return found if found is not None and self.alive(found) else None
+
+    def by_email(self, email: str) -> int | None:
+        email = email.lower()
+        found = self._by_email.get(email)
+        match = _EMAIL_ID.search(email)
+        if found is None and match:
+            candidate = int(match.group(1))
+            if candidate not in self._created and self.alive(candidate):
+                found = candidate if self.record(candidate)["email"] == email else None
+        return found if found is not None and self.alive(found) else None
+
+    def create(
+        self, fields: dict[str, Any], extras: dict[str, Any], password_md5: str, now_ms: int
+    ) -> dict[str, Any]:
+        """Add a customer at the front of the listing; returns its list record."""
+        self._max_id += 1
+        customer_id = self._max_id
+        record = {name: None for name in WIRE_FIELDS}
+        record.update(
+            id=customer_id,
+            customerNo=customer_no_of(customer_id),
+            companyId=COMPANY_ID,
+            customerType=0,
+            openAccountType=1,
+            status=1,
+            createTime=now_ms,
+            updateTime=now_ms,
+        )
+        record.update(fields)
+        record["customerGroupName"] = GROUP_NAMES.get(record["customerGroupId"])
+        first, last = record.get("firstName"), record.get("lastName")
+        if first or last:
+            record["name"] = " ".join(p for p in (first, last) if p)
+        self._created[customer_id] = record
+        self._extras[customer_id] = extras
+        self.passwords[customer_id] = password_md5
+        if record.get("phone"):
+            self._by_phone[record["phone"]] = customer_id
+        if record.get("email"):
+            self._by_email[record["email"].lower()] = customer_id
+        self._order[0:0] = array("q", [customer_id])
+        self.version += 1
+        return record
+
+    def insert_generated(self, count: int) -> None:
+        """Add ``count`` generated customers at the front (a busy sign-up day)."""
+        first = self._max_id + 1
+        self._max_id += count
+        self._order[0:0] = array("q", range(self._max_id, first - 1, -1))
+        self.version += 1
+
+    def delete(self, customer_id: int) -> bool:
+        if not self.alive(customer_id):
+            return False
+        del self._order[self._order.index(customer_id)]
+        self._deleted.add(customer_id)
+        self.version += 1
+        return True

@@ -1,0 +1,69 @@
+"""Faults the sandbox can inject on demand, to exercise a client's error handling."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+
+
+class FaultKind(str, Enum):
+    """What an injected fault does to a request."""
+
+    CODE = "code"  # a failure envelope with `code` (and `status`, default 200)
+    HTML = "html"  # an HTML error page from a "proxy" (`status`, default 502)
+    TRUNCATED = "truncated"  # a success response cut off halfway (still a complete HTTP message)
+    DISCONNECT = "disconnect"  # the connection is closed before any response is sent
+    RESET = "reset"  # headers and half the body are sent, then the connection is dropped
+    COMMIT_THEN_DISCONNECT = "commit_then_disconnect"  # the request takes effect, the reply is lost
+    DELAY = "delay"  # the response is held back `delay` seconds, then sent normally
+    EXPIRE_TOKENS = "expire_tokens"  # every token expires just before this request is checked
+
+
+@dataclass
+class Fault:
+    """One scripted fault: fires on ``times`` matching requests after skipping ``after``.
+
+    ``biz_type`` None matches every business call (not the auth call).
+    """
+
+    kind: FaultKind
+    biz_type: str | None = None
+    times: int = 1
+    after: int = 0
+    code: str = "G500"
+    status: int | None = None
+    delay: float = 0.0
+    fired: int = 0
+
+    def matches(self, biz_type: str, is_auth: bool) -> bool:
+        if self.fired >= self.times:
+            return False
+        return biz_type == self.biz_type if self.biz_type is not None else not is_auth
+
+
+class FaultPlan:
+    """The scripted faults of one sandbox, consumed in the order they were added."""
+
+    def __init__(self) -> None:
+        self._faults: list[Fault] = []
+
+    def add(self, fault: Fault) -> Fault:
+        self._faults.append(fault)
+        return fault
+
+    def clear(self) -> None:
+        self._faults.clear()
+
+    def take(self, biz_type: str, is_auth: bool) -> Fault | None:
+        for fault in self._faults:
+            if fault.matches(biz_type, is_auth):
+                if fault.after > 0:
+                    fault.after -= 1
+                    return None
+                fault.fired += 1
+                return fault
+        return None
+
+    @property
+    def pending(self) -> int:
+        return sum(f.times - f.fired for f in self._faults)

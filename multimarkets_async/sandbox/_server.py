@@ -1,0 +1,162 @@
+"""Runs the sandbox application on a loopback port, in-process or as a command."""
+
+from __future__ import annotations
+
+from collections import Counter
+from types import TracebackType
+from typing import Any
+
+from aiohttp import web
+
+from ._app import SandboxApp, SandboxConfig
+from ._data import CustomerStore
+from ._faults import Fault, FaultKind
+
+
+class Sandbox:
+    """A local, faithful stand-in for the MultiMarkets Manager API.
+
+    ::
+
+        async with Sandbox(customers=10_000) as sb:
+            client = ManagerClient(**sb.credentials())
+
+    Options: ``customers`` (generated, deterministic for a ``seed``), ``token_ttl`` (seconds a
+    token lives; None = forever), ``latency`` (seconds added to every call), ``rate_limit``
+    (calls per ``rate_window`` seconds per endpoint; None = unlimited). ``calls`` counts requests
+    per bizType; ``statuses`` counts ``(bizType, HTTP status)`` pairs.
+    """
+
+    def __init__(
+        self,
+        customers: int = 1000,
+        *,
+        seed: int = 0,
+        token_ttl: float | None = None,
+        latency: float = 0.0,
+        rate_limit: int | None = None,
+        rate_window: float = 60.0,
+        app_id: str = "sandbox-app-id",
+        app_secret: str = "sandbox-app-secret",
+        company_id: int = 439,
+        host: str = "127.0.0.1",
+        port: int = 0,
+    ) -> None:
+        self._app = SandboxApp(
+            SandboxConfig(
+                customers=customers, seed=seed, app_id=app_id, app_secret=app_secret,
+                company_id=company_id, token_ttl=token_ttl, latency=latency,
+                rate_limit=rate_limit, rate_window=rate_window,
+            )
+        )
+        self._host = host
+        self._port = port
+        self._runner: web.AppRunner | None = None
+        self.port: int | None = None
+
+    def __repr__(self) -> str:
+        return f"<Sandbox {self.base_url if self.port else 'not started'} customers={len(self.store)}>"
+
+    # -- lifecycle ------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        runner = web.AppRunner(self._app.make_app(), access_log=None, handle_signals=False)
+        await runner.setup()
+        site = web.TCPSite(runner, self._host, self._port)
+        await site.start()
+        self._runner = runner
+        server = site._server
+        assert server is not None
+        self.port = server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+
+    async def stop(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+    async def __aenter__(self) -> Sandbox:
+        await self.start()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.stop()
+
+    # -- what a client needs ----------------------------------------------------------------
+
+    @property
+    def base_url(self) -> str:
+        if self.port is None:
+            raise RuntimeError("the sandbox is not started")
+        return f"http://{self._host}:{self.port}/openapi-b"
+
+    @property
+    def app_id(self) -> str:
+        return self._app.config.app_id
+
+    @property
+    def app_secret(self) -> str:
+        return self._app.config.app_secret
+
+    @property
+    def company_id(self) -> int:
+        return self._app.config.company_id
+
+    def credentials(self) -> dict[str, Any]:
+        """Keyword arguments for ``ManagerClient`` pointing at this sandbox."""
+        return {
+            "app_id": self.app_id, "app_secret": self.app_secret,
+            "company_id": self.company_id, "base_url": self.base_url,
+        }
+
+    # -- observation and control ------------------------------------------------------------
+
+    @property
+    def calls(self) -> Counter[str]:
+        return self._app.state.calls
+
+    @property
+    def statuses(self) -> Counter[tuple[str, int]]:
+        return self._app.state.statuses
+
+    @property
+    def store(self) -> CustomerStore:
+        return self._app.state.store
+
+    @property
+    def config(self) -> SandboxConfig:
+        return self._app.config
+
+    def expire_tokens(self) -> None:
+        """Make every issued token expired from now on."""
+        self._app.expire_tokens()
+
+    def inject(
+        self,
+        kind: FaultKind | str,
+        *,
+        biz_type: str | None = None,
+        times: int = 1,
+        after: int = 0,
+        code: str = "G500",
+        status: int | None = None,
+        delay: float = 0.0,
+    ) -> Fault:
+        """Script a fault for the next matching requests (see :class:`FaultKind`)."""
+        fault = Fault(
+            FaultKind(kind), biz_type=biz_type, times=times, after=after, code=code,
+            status=status, delay=delay,
+        )
+        return self._app.state.faults.add(fault)
+
+    def clear_faults(self) -> None:
+        self._app.state.faults.clear()
+
+    def customer(self, customer_no: str) -> dict[str, Any] | None:
+        """A customer's list record in wire form, or None."""
+        found = self.store.by_customer_no(customer_no)
+        return None if found is None else dict(self.store.record(found))
