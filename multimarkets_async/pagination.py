@@ -87,6 +87,15 @@ class _Slot(Generic[T]):
         self.error: BaseException | None = None
 
 
+def _abandon(slot: _Slot[T]) -> None:
+    """Mark ``slot`` finished; if it has no page or error yet, it was cut off by a close."""
+    if slot.done.is_set():
+        return
+    if slot.page is None and slot.error is None:
+        slot.error = ClientClosedError("the walk was stopped while this page was loading")
+    slot.done.set()
+
+
 class _PageWalk(Generic[T]):
     """State of one walk: the page plan, the prefetch window and its fetcher task."""
 
@@ -111,7 +120,8 @@ class _PageWalk(Generic[T]):
         self._next_number = start_page
         self._last_page: int | None = None  # None until page 1 tells `total`
         self._window: deque[_Slot[T]] = deque()
-        self._send: anyio.abc.ObjectSendStream[_Slot[T]] | None = None
+        self._pending: list[_Slot[T]] = []  # submitted before the fetcher task started
+        self._group: anyio.abc.TaskGroup | None = None
         self._task: asyncio.Task[None] | None = None
         self._finished = max_items == 0
         self._open_ended = False
@@ -126,6 +136,8 @@ class _PageWalk(Generic[T]):
                 page = await self._fetch(self._next_number, self._size)
                 self._next_number += 1
                 self._plan(page)
+                if self._concurrency > 1 and page.records:
+                    self._fill_window()  # prefetch while the caller reads page 1
             else:
                 page = await self._next_from_window()
         except BaseException:
@@ -178,6 +190,8 @@ class _PageWalk(Generic[T]):
         if slot.error is not None:
             raise slot.error
         assert slot.page is not None
+        if slot.page.records:
+            self._fill_window()  # keep `concurrency` pages coming while this one is read
         return slot.page
 
     def _fill_window(self) -> None:
@@ -189,11 +203,22 @@ class _PageWalk(Generic[T]):
             self._submit(slot)
 
     def _submit(self, slot: _Slot[T]) -> None:
-        if self._send is None:
-            send, receive = anyio.create_memory_object_stream[_Slot[T]](math.inf)
-            self._send = send
-            self._task = self._background.spawn(self._run_fetcher(receive))
-        self._send.send_nowait(slot)
+        if self._group is not None:
+            self._group.start_soon(self._fill_slot, slot)
+            return
+        if self._task is not None and self._task.done():
+            _abandon(slot)
+            return
+        self._pending.append(slot)
+        if self._task is None:
+            self._task = self._background.spawn(self._run_fetcher())
+            self._task.add_done_callback(self._fetcher_done)
+
+    def _fetcher_done(self, _task: asyncio.Task[None]) -> None:
+        # Fetches cancelled before their first step never run their own cleanup.
+        for slot in self._window:
+            _abandon(slot)
+        self._group = None
 
     def _finish(self) -> None:
         self._finished = True
@@ -201,21 +226,22 @@ class _PageWalk(Generic[T]):
 
     # -- fetcher side ------------------------------------------------------------------
 
-    async def _run_fetcher(self, receive: anyio.abc.ObjectReceiveStream[_Slot[T]]) -> None:
-        async with receive, anyio.create_task_group() as group:
-            async for slot in receive:
+    async def _run_fetcher(self) -> None:
+        """Owns the task group that the page fetches run in, until the walk is cancelled."""
+        async with anyio.create_task_group() as group:
+            self._group = group
+            for slot in self._pending:
                 group.start_soon(self._fill_slot, slot)
+            self._pending.clear()
+            await anyio.sleep_forever()
 
     async def _fill_slot(self, slot: _Slot[T]) -> None:
         try:
             slot.page = await self._fetch(slot.number, self._size)
         except Exception as exc:
             slot.error = exc
-        except BaseException:
-            slot.error = ClientClosedError("the walk was stopped while this page was loading")
-            raise
         finally:
-            slot.done.set()
+            _abandon(slot)
 
     # -- shutdown ----------------------------------------------------------------------
 
@@ -223,8 +249,7 @@ class _PageWalk(Generic[T]):
         """Stop prefetching now (synchronous; safe from ``__del__``)."""
         self._finished = True
         self._window.clear()
-        if self._send is not None:
-            self._send.close()
+        self._pending.clear()
         task = self._task
         if task is not None and not task.done():
             try:

@@ -11,7 +11,7 @@ import hashlib
 import re
 import time
 import uuid
-from collections import Counter, OrderedDict
+from collections import Counter, OrderedDict, deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -61,6 +61,7 @@ class SandboxConfig:
     rate_limit: int | None = None
     rate_window: float = 60.0
     max_clock_skew: float = 300.0
+    total_bias: int = 0  # report `total` off by this much (never below 0), like stale counts
 
 
 @dataclass
@@ -89,6 +90,10 @@ class SandboxState:
     calls: Counter[str] = field(default_factory=Counter)
     statuses: Counter[tuple[str, int]] = field(default_factory=Counter)
     tokens: dict[str, _Token] = field(default_factory=dict)
+    in_flight: int = 0
+    max_in_flight: int = 0
+    last_headers: dict[str, dict[str, str]] = field(default_factory=dict)
+    traces: deque[str] = field(default_factory=lambda: deque(maxlen=100_000))
 
 
 class SandboxApp:
@@ -128,6 +133,15 @@ class SandboxApp:
     # -- request handling -----------------------------------------------------------------
 
     async def _handle(self, request: web.Request) -> web.StreamResponse:
+        state = self.state
+        state.in_flight += 1
+        state.max_in_flight = max(state.max_in_flight, state.in_flight)
+        try:
+            return await self._respond(request)
+        finally:
+            state.in_flight -= 1
+
+    async def _respond(self, request: web.Request) -> web.StreamResponse:
         started = time.perf_counter()
         tail = request.match_info["tail"]
         prefix, _, biz_type = tail.rpartition("/")
@@ -135,6 +149,9 @@ class SandboxApp:
         state = self.state
         state.calls[biz_type] += 1
         trace = request.headers.get("trace")
+        state.last_headers[biz_type] = dict(request.headers)
+        if trace:
+            state.traces.append(trace)
         headers: dict[str, str] = {}
 
         fault = state.faults.take(biz_type, is_auth)
@@ -343,7 +360,7 @@ class SandboxApp:
             records = _encode([store.record(i) for i in ids][(current - 1) * size : current * size])
             total = len(ids)
         else:
-            total = len(store)
+            total = max(0, len(store) + self.config.total_bias)
             records = self._records_json(store, (current - 1) * size, size)
         return b"".join((
             b'{"current":', str(current).encode(), b',"size":', str(size).encode(),

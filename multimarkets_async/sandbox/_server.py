@@ -23,7 +23,8 @@ class Sandbox:
 
     Options: ``customers`` (generated, deterministic for a ``seed``), ``token_ttl`` (seconds a
     token lives; None = forever), ``latency`` (seconds added to every call), ``rate_limit``
-    (calls per ``rate_window`` seconds per endpoint; None = unlimited). ``calls`` counts requests
+    (calls per ``rate_window`` seconds per endpoint; None = unlimited), ``total_bias`` (report
+    page totals off by this much, as stale counts do). ``calls`` counts requests
     per bizType; ``statuses`` counts ``(bizType, HTTP status)`` pairs.
     """
 
@@ -36,6 +37,7 @@ class Sandbox:
         latency: float = 0.0,
         rate_limit: int | None = None,
         rate_window: float = 60.0,
+        total_bias: int = 0,
         app_id: str = "sandbox-app-id",
         app_secret: str = "sandbox-app-secret",
         company_id: int = 439,
@@ -46,7 +48,7 @@ class Sandbox:
             SandboxConfig(
                 customers=customers, seed=seed, app_id=app_id, app_secret=app_secret,
                 company_id=company_id, token_ttl=token_ttl, latency=latency,
-                rate_limit=rate_limit, rate_window=rate_window,
+                rate_limit=rate_limit, rate_window=rate_window, total_bias=total_bias,
             )
         )
         self._host = host
@@ -122,6 +124,24 @@ class Sandbox:
     @property
     def statuses(self) -> Counter[tuple[str, int]]:
         return self._app.state.statuses
+
+    @property
+    def max_in_flight(self) -> int:
+        """The most requests this sandbox has served at the same time."""
+        return self._app.state.max_in_flight
+
+    @property
+    def in_flight(self) -> int:
+        return self._app.state.in_flight
+
+    def last_headers(self, biz_type: str) -> dict[str, str]:
+        """Headers of the latest request for ``biz_type``."""
+        return self._app.state.last_headers[biz_type]
+
+    @property
+    def traces(self) -> list[str]:
+        """Trace ids seen, oldest first (the latest 100,000)."""
+        return list(self._app.state.traces)
 
     @property
     def store(self) -> CustomerStore:

@@ -1,0 +1,114 @@
+"""Lazy login, token reuse, single-flight re-authentication on expiry."""
+
+from __future__ import annotations
+
+import anyio
+import pytest
+
+import multimarkets_async as mm
+from multimarkets_async.sandbox import Sandbox
+
+pytestmark = pytest.mark.anyio
+
+AUTH = "admin.admin.CompanyAuthDubboService.auth"
+PAGE = "customer.admin.WhiteCustomerAdminApiService.page"
+GROUPS = "customer.admin.CustomerGroupAdminApiService.groupList"
+
+
+async def test_login_is_lazy_and_token_reused(sandbox: Sandbox) -> None:
+    async with mm.ManagerClient(**sandbox.credentials()) as c:
+        assert sandbox.calls[AUTH] == 0
+        for _ in range(5):
+            await c.customers.groups()
+        assert sandbox.calls[AUTH] == 1
+        profile = await c.company()
+        assert profile.id == sandbox.company_id
+        assert sandbox.calls[AUTH] == 1
+
+
+async def test_expired_token_is_renewed_once_and_request_replayed(
+    client: mm.ManagerClient, sandbox: Sandbox
+) -> None:
+    await client.customers.groups()
+    sandbox.expire_tokens()
+    assert len(await client.customers.groups()) == 4
+    assert sandbox.calls[AUTH] == 2
+    assert sandbox.calls[GROUPS] == 3  # first call, rejected call, replay
+
+
+async def test_fifty_concurrent_callers_share_one_reauth(
+    client: mm.ManagerClient, sandbox: Sandbox
+) -> None:
+    await client.customers.groups()
+    sandbox.expire_tokens()
+    results: list[int] = []
+
+    async def call() -> None:
+        results.append(len(await client.customers.groups()))
+
+    async with anyio.create_task_group() as group:
+        for _ in range(50):
+            group.start_soon(call)
+    assert results == [4] * 50
+    assert sandbox.calls[AUTH] == 2  # the first login and exactly one re-login
+
+
+async def test_token_expiry_mid_walk_with_fifty_concurrent_walkers() -> None:
+    async with Sandbox(customers=2_000, seed=5) as sb, mm.ManagerClient(**sb.credentials()) as c:
+        expected = sb.store.ids(0, 2_000)
+        await c.customers.groups()  # log in before the walks start
+        sb.inject("expire_tokens", biz_type=PAGE, after=120)  # mid-way through the walks
+        results: list[list[int]] = []
+
+        async def walk() -> None:
+            results.append([r.id async for r in c.customers.list(page_size=200, concurrency=4)])
+
+        async with anyio.create_task_group() as group:
+            for _ in range(50):
+                group.start_soon(walk)
+        assert len(results) == 50
+        assert all(ids == expected for ids in results)
+        assert sb.calls[AUTH] == 2
+        assert sb.statuses[(PAGE, 200)] == sb.calls[PAGE]
+
+
+async def test_token_lifetime_from_the_sandbox() -> None:
+    async with Sandbox(customers=10, token_ttl=0.2) as sb, mm.ManagerClient(**sb.credentials()) as c:
+        await c.customers.groups()
+        await anyio.sleep(0.3)
+        await c.customers.groups()
+        assert sb.calls[AUTH] == 2
+
+
+async def test_bad_credentials_raise_authentication_error_once_for_all_callers(
+    sandbox: Sandbox,
+) -> None:
+    settings = sandbox.credentials() | {"app_secret": "wrong-secret"}
+    async with mm.ManagerClient(**settings) as c:
+        errors: list[BaseException] = []
+
+        async def call() -> None:
+            try:
+                await c.customers.groups()
+            except mm.AuthenticationError as exc:
+                errors.append(exc)
+
+        async with anyio.create_task_group() as group:
+            for _ in range(20):
+                group.start_soon(call)
+        assert len(errors) == 20
+        assert sandbox.calls[AUTH] == 1
+        first = errors[0]
+        assert isinstance(first, mm.AuthenticationError)
+        assert first.code == "GGATEWAY_CODE_101"
+        assert first.biz_type == AUTH
+        assert not first.token_expired
+
+
+async def test_a_second_expiry_after_replay_is_raised(client: mm.ManagerClient, sandbox: Sandbox) -> None:
+    await client.customers.groups()
+    sandbox.inject("code", biz_type=GROUPS, code="GGATEWAY_CODE_005", times=2)
+    with pytest.raises(mm.AuthenticationError) as caught:
+        await client.customers.groups()
+    assert caught.value.token_expired
+    assert sandbox.calls[AUTH] == 2  # one re-login only, then the error is surfaced
