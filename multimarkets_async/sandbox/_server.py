@@ -151,6 +151,11 @@ class Sandbox:
     def config(self) -> SandboxConfig:
         return self._app.config
 
+    @property
+    def issued_tokens(self) -> list[str]:
+        """Every token handed out so far."""
+        return list(self._app.state.tokens)
+
     def expire_tokens(self) -> None:
         """Make every issued token expired from now on."""
         self._app.expire_tokens()

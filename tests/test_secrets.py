@@ -1,0 +1,70 @@
+"""Secrets never appear in repr, str, exceptions or logs."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+
+import multimarkets_async as mm
+from multimarkets_async.sandbox import Sandbox, password_md5
+
+pytestmark = pytest.mark.anyio
+
+GROUPS = "customer.admin.CustomerGroupAdminApiService.groupList"
+CREATE = "customer.admin.WhiteCustomerAdminApiService.addCusAndOpenAccountAndKyc"
+PASSWORD = "Plain-Pa55word!"
+
+
+async def test_nothing_secret_leaks(sandbox: Sandbox, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG)
+    errors: list[BaseException] = []
+    async with mm.ManagerClient(**sandbox.credentials()) as c:
+        await c.customers.create(
+            phone="13700000000", password=PASSWORD, country="CN", register_source=1,
+            customer_group_id=1,
+        )
+        token = sandbox.last_headers(CREATE)["token"]
+        for kind, code in [("code", "G500"), ("code", "GGATEWAY_CODE_005"), ("html", ""),
+                           ("truncated", ""), ("disconnect", "")]:
+            sandbox.inject(kind, biz_type=GROUPS, code=code or "G500")
+            try:
+                await c.customers.groups()
+            except mm.MultiMarketsError as exc:
+                errors.append(exc)
+        sandbox.expire_tokens()
+        await c.customers.groups()
+        try:
+            await c.customers.create(
+                phone="13700000000", password=PASSWORD, country="CN", register_source=1,
+                customer_group_id=1,
+            )
+        except mm.ConflictError as exc:
+            errors.append(exc)
+        texts = [repr(c), str(c), repr(c._pipeline._auth), repr(await c.company())]
+    async with mm.ManagerClient(**sandbox.credentials() | {"app_secret": "other-secret"}) as bad:
+        try:
+            await bad.customers.groups()
+        except mm.AuthenticationError as exc:
+            errors.append(exc)
+        texts.append(repr(bad))
+    assert len(errors) >= 6
+    texts += [str(e) for e in errors] + [repr(e) for e in errors]
+    texts += [repr(vars(e)) for e in errors]
+    texts.append(caplog.text)
+    assert token in sandbox.issued_tokens and len(sandbox.issued_tokens) == 3
+    secrets = [sandbox.app_secret, "other-secret", PASSWORD, password_md5(PASSWORD)]
+    secrets += sandbox.issued_tokens
+    for text in texts:
+        for secret in secrets:
+            assert secret not in text
+    assert caplog.text  # debug logging was on and wrote something
+
+
+def test_secret_wrapper_hides_its_value() -> None:
+    from multimarkets_async._config import Secret
+
+    secret = Secret("hunter2")
+    assert "hunter2" not in repr(secret) and "hunter2" not in str(secret)
+    assert "hunter2" not in f"{secret}"
+    assert secret.reveal() == "hunter2"
