@@ -1,10 +1,10 @@
 """Async SDK for the MultiMarkets Manager API.
 
-    import multimarkets_async as mm
+import multimarkets_async as mm
 
-    async with mm.ManagerClient() as client:          # credentials from MULTIMARKETS_* variables
-        async for customer in client.customers.list():
-            print(customer.customer_no, customer.email)
+async with mm.ManagerClient() as client:          # credentials from MULTIMARKETS_* variables
+    async for customer in client.customers.list():
+        print(customer.customer_no, customer.email)
 """
 
 from ._config import PRODUCTION_BASE_URL, TEST_BASE_URL, TEST_BASE_URL_SPEC, Timeout
@@ -21,8 +21,8 @@ from .errors import (
     ConflictError,
     InvalidRequestError,
     MultiMarketsError,
-    NoticeError,
     NotFoundError,
+    NoticeError,
     PermissionDeniedError,
     RateLimitError,
     RequestExpiredError,
@@ -68,8 +68,8 @@ __all__ = [
     "InvalidRequestError",
     "ManagerClient",
     "MultiMarketsError",
-    "NoticeError",
     "NotFoundError",
+    "NoticeError",
     "Page",
     "PageIterator",
     "Paginator",

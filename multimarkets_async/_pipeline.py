@@ -49,7 +49,7 @@ _profile_decoder = msgspec.json.Decoder(CompanyProfile, strict=False)
 
 
 def new_trace() -> str:
-    """A unique trace id. Never starts with ``x-``, which would switch the gateway to secure mode."""
+    """A unique trace id. Never ``x-...``: that prefix switches the gateway to secure mode."""
     return "mm-" + secrets.token_hex(12)
 
 
@@ -90,7 +90,10 @@ class Pipeline:
     # -- public entry ---------------------------------------------------------------------
 
     async def call(
-        self, operation: Operation[T], body: Mapping[str, Any] | None = None, *,
+        self,
+        operation: Operation[T],
+        body: Mapping[str, Any] | None = None,
+        *,
         timeout: Timeout | None = None,
     ) -> T:
         """Send ``operation`` with ``body`` and return its decoded ``data``."""
@@ -166,8 +169,12 @@ class Pipeline:
             ) from None
         if log.isEnabledFor(logging.DEBUG):
             log.debug(
-                "%s -> HTTP %s, %d bytes, trace %s, %.1f ms", operation.biz_type, status,
-                len(raw), trace, (time.perf_counter() - started) * 1000,
+                "%s -> HTTP %s, %d bytes, trace %s, %.1f ms",
+                operation.biz_type,
+                status,
+                len(raw),
+                trace,
+                (time.perf_counter() - started) * 1000,
             )
         return self._decode(operation, status, response_headers, raw, trace)
 
@@ -189,8 +196,15 @@ class Pipeline:
                 if _is_success(envelope.code):
                     return envelope.data
                 raise self._api_error(
-                    operation, status, headers, trace, str(envelope.code), envelope.msg,
-                    envelope.msg_params, envelope.biz_code, envelope.data,
+                    operation,
+                    status,
+                    headers,
+                    trace,
+                    str(envelope.code),
+                    envelope.msg,
+                    envelope.msg_params,
+                    envelope.biz_code,
+                    envelope.data,
                 )
         try:
             loose = _loose_decoder.decode(raw)
@@ -199,15 +213,27 @@ class Pipeline:
             reason = reason or str(exc)
         if status == 429:
             raise self._api_error(
-                operation, status, headers, trace,
+                operation,
+                status,
+                headers,
+                trace,
                 str(loose.code) if loose is not None and loose.code is not None else "HTTP_429",
-                loose.msg if loose else None, loose.msg_params if loose else None,
-                loose.biz_code if loose else None, loose.data if loose else None,
+                loose.msg if loose else None,
+                loose.msg_params if loose else None,
+                loose.biz_code if loose else None,
+                loose.data if loose else None,
             )
         if loose is not None and loose.code is not None and not _is_success(loose.code):
             raise self._api_error(
-                operation, status, headers, trace, str(loose.code), loose.msg, loose.msg_params,
-                loose.biz_code, loose.data,
+                operation,
+                status,
+                headers,
+                trace,
+                str(loose.code),
+                loose.msg,
+                loose.msg_params,
+                loose.biz_code,
+                loose.data,
             )
         if loose is not None and status == 200:
             reason = f"data does not match the expected shape: {reason}"
@@ -233,8 +259,14 @@ class Pipeline:
     ) -> APIError:
         cls = RateLimitError if status == 429 else error_class_for_code(code)
         error = cls(
-            code, biz_type=operation.biz_type, server_message=msg, msg_params=msg_params,
-            trace=trace, biz_code=biz_code, http_status=status, data=data,
+            code,
+            biz_type=operation.biz_type,
+            server_message=msg,
+            msg_params=msg_params,
+            trace=trace,
+            biz_code=biz_code,
+            http_status=status,
+            data=data,
         )
         if isinstance(error, RateLimitError):
             error.retry_after = _retry_after(headers)
@@ -249,5 +281,3 @@ def _retry_after(headers: Mapping[str, str]) -> float | None:
         return max(0.0, float(value))
     except ValueError:
         return None
-
-

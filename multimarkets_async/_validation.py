@@ -17,7 +17,9 @@ _PHONE_AREA = re.compile(r"^\+?[0-9]{1,4}$")
 _COUNTRY = re.compile(r"^[A-Za-z]{2}$")
 
 
-def integer(field: str, value: Any, *, minimum: int | None = None, maximum: int | None = None) -> int:
+def integer(
+    field: str, value: Any, *, minimum: int | None = None, maximum: int | None = None
+) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
         raise ValidationError(field, f"must be an integer, got {type(value).__name__}")
     if minimum is not None and value < minimum:

@@ -174,7 +174,11 @@ class ManagerClient:
         operation = self._raw_operations.get(key)
         if operation is None:
             operation = Operation(
-                biz_type, type, write=write, version=version, group=default_group(biz_type),
+                biz_type,
+                type,
+                write=write,
+                version=version,
+                group=default_group(biz_type),
                 path_prefix=path_prefix,
             )
             self._raw_operations[key] = operation
@@ -219,5 +223,3 @@ class ManagerClient:
             concurrency=concurrency,
             background=self._background,
         )
-
-

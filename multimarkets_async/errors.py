@@ -43,8 +43,8 @@ __all__ = [
     "ConflictError",
     "InvalidRequestError",
     "MultiMarketsError",
-    "NoticeError",
     "NotFoundError",
+    "NoticeError",
     "PermissionDeniedError",
     "RateLimitError",
     "RequestExpiredError",
@@ -335,9 +335,6 @@ def error_class_for_code(code: str) -> type[APIError]:
 def _describe(code: str, server_message: str | None, msg_params: str | None) -> str:
     text = error_messages().get(code) or server_message or ""
     if msg_params and "%s" in text:
-        values = msg_params.split(",")
-        try:
-            text = text % tuple(values[: text.count("%s")] + [""] * max(0, text.count("%s") - len(values)))
-        except (TypeError, ValueError):
-            pass
+        for value in msg_params.split(","):
+            text = text.replace("%s", value.strip(), 1)
     return text

@@ -7,6 +7,7 @@ Page 1 is fetched first to learn ``total``; later pages are fetched concurrently
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import math
 import sys
 from collections import deque
@@ -252,10 +253,8 @@ class _PageWalk(Generic[T]):
         self._pending.clear()
         task = self._task
         if task is not None and not task.done():
-            try:
+            with contextlib.suppress(RuntimeError):  # the event loop is already closed
                 task.cancel()
-            except RuntimeError:  # the event loop is already closed
-                pass
 
     async def aclose(self) -> None:
         """Stop prefetching and wait until every in-flight request has been cancelled."""
@@ -321,4 +320,3 @@ class RecordIterator(_WalkIterator[T]):
 
 
 __all__ = ["PageIterator", "Paginator", "RecordIterator"]
-

@@ -73,7 +73,10 @@ async def test_token_expiry_mid_walk_with_fifty_concurrent_walkers() -> None:
 
 
 async def test_token_lifetime_from_the_sandbox() -> None:
-    async with Sandbox(customers=10, token_ttl=0.2) as sb, mm.ManagerClient(**sb.credentials()) as c:
+    async with (
+        Sandbox(customers=10, token_ttl=0.2) as sb,
+        mm.ManagerClient(**sb.credentials()) as c,
+    ):
         await c.customers.groups()
         await anyio.sleep(0.3)
         await c.customers.groups()
@@ -105,7 +108,9 @@ async def test_bad_credentials_raise_authentication_error_once_for_all_callers(
         assert not first.token_expired
 
 
-async def test_a_second_expiry_after_replay_is_raised(client: mm.ManagerClient, sandbox: Sandbox) -> None:
+async def test_a_second_expiry_after_replay_is_raised(
+    client: mm.ManagerClient, sandbox: Sandbox
+) -> None:
     await client.customers.groups()
     sandbox.inject("code", biz_type=GROUPS, code="GGATEWAY_CODE_005", times=2)
     with pytest.raises(mm.AuthenticationError) as caught:

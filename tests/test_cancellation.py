@@ -6,11 +6,10 @@ import gc
 
 import anyio
 import pytest
+from _helpers import other_tasks, settle
 
 import multimarkets_async as mm
 from multimarkets_async.sandbox import Sandbox
-
-from _helpers import other_tasks, settle
 
 pytestmark = pytest.mark.anyio
 
@@ -18,18 +17,20 @@ PAGE = "customer.admin.WhiteCustomerAdminApiService.page"
 
 
 async def test_break_cancels_prefetch_and_leaves_no_task() -> None:
-    async with Sandbox(customers=20_000, latency=0.05) as sb:
-        async with mm.ManagerClient(**sb.credentials()) as c:
-            before = other_tasks()
-            async for record in c.customers.list(page_size=100, concurrency=8):
-                if record.id is not None:
-                    break
-            await settle()
-            assert other_tasks() - before == set()
-            assert len(c._background) == 0
-            await anyio.sleep(0.1)  # cancelled requests never reach a handler's reply
-            assert sb.in_flight == 0
-            assert sb.calls[PAGE] <= 9
+    async with (
+        Sandbox(customers=20_000, latency=0.05) as sb,
+        mm.ManagerClient(**sb.credentials()) as c,
+    ):
+        before = other_tasks()
+        async for record in c.customers.list(page_size=100, concurrency=8):
+            if record.id is not None:
+                break
+        await settle()
+        assert other_tasks() - before == set()
+        assert len(c._background) == 0
+        await anyio.sleep(0.1)  # cancelled requests never reach a handler's reply
+        assert sb.in_flight == 0
+        assert sb.calls[PAGE] <= 9
 
 
 async def test_break_out_of_pages_leaves_no_task(client: mm.ManagerClient) -> None:
@@ -42,7 +43,10 @@ async def test_break_out_of_pages_leaves_no_task(client: mm.ManagerClient) -> No
 
 
 async def test_aclose_waits_for_prefetch_to_stop() -> None:
-    async with Sandbox(customers=5_000, latency=0.05) as sb, mm.ManagerClient(**sb.credentials()) as c:
+    async with (
+        Sandbox(customers=5_000, latency=0.05) as sb,
+        mm.ManagerClient(**sb.credentials()) as c,
+    ):
         before = other_tasks()
         records = aiter(c.customers.list(page_size=100, concurrency=8))
         async with records:
@@ -53,7 +57,10 @@ async def test_aclose_waits_for_prefetch_to_stop() -> None:
 
 
 async def test_cancelling_the_consumer_cancels_in_flight_requests() -> None:
-    async with Sandbox(customers=20_000, latency=0.2) as sb, mm.ManagerClient(**sb.credentials()) as c:
+    async with (
+        Sandbox(customers=20_000, latency=0.2) as sb,
+        mm.ManagerClient(**sb.credentials()) as c,
+    ):
         before = other_tasks()
         seen = 0
         with anyio.move_on_after(0.5) as scope:
@@ -67,7 +74,10 @@ async def test_cancelling_the_consumer_cancels_in_flight_requests() -> None:
 
 
 async def test_cancelling_a_task_group_of_walkers() -> None:
-    async with Sandbox(customers=20_000, latency=0.1) as sb, mm.ManagerClient(**sb.credentials()) as c:
+    async with (
+        Sandbox(customers=20_000, latency=0.1) as sb,
+        mm.ManagerClient(**sb.credentials()) as c,
+    ):
         before = other_tasks()
 
         async def walk() -> None:

@@ -14,8 +14,11 @@ CREATE = "customer.admin.WhiteCustomerAdminApiService.addCusAndOpenAccountAndKyc
 
 async def test_create_then_get_and_list(client: mm.ManagerClient, sandbox: Sandbox) -> None:
     number = await client.customers.create(
-        phone="13800000000", password="a123456", country="cn",
-        register_source=mm.RegisterSource.H5, customer_group_id=1,
+        phone="13800000000",
+        password="a123456",
+        country="cn",
+        register_source=mm.RegisterSource.H5,
+        customer_group_id=1,
     )
     assert number.isdigit()
     stored = sandbox.store.by_customer_no(number)
@@ -36,9 +39,13 @@ async def test_create_with_email_only_and_trade_modes(
     client: mm.ManagerClient, sandbox: Sandbox
 ) -> None:
     number = await client.customers.create(
-        email="new.client@example.com", password="s3cret!", country="SG",
-        register_source=2, customer_group_id=4,
-        trade_type_currencies={mm.TradeType.SPOT: "USDT"}, third_server_code="crm-42",
+        email="new.client@example.com",
+        password="s3cret!",
+        country="SG",
+        register_source=2,
+        customer_group_id=4,
+        trade_type_currencies={mm.TradeType.SPOT: "USDT"},
+        third_server_code="crm-42",
     )
     detail = await client.customers.get(customer_no=number, section=mm.DetailSection.BASE_INFO)
     assert detail.email == "new.client@example.com" and detail.phone is None
@@ -70,8 +77,10 @@ async def test_raw_request_escape_hatch(client: mm.ManagerClient) -> None:
     )
     assert raw["total"] == 1000 and len(raw["records"]) == 20
     typed = await client.request(
-        "customer.admin.WhiteCustomerAdminApiService.page", {"current": 2, "size": 5},
-        type=mm.Page[mm.Customer], write=False,
+        "customer.admin.WhiteCustomerAdminApiService.page",
+        {"current": 2, "size": 5},
+        type=mm.Page[mm.Customer],
+        write=False,
     )
     assert typed.current == 2 and all(isinstance(r, mm.Customer) for r in typed.records)
 

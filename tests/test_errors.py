@@ -76,12 +76,14 @@ async def test_permission_denied_for_another_company(sandbox: Sandbox) -> None:
 
 
 async def test_rate_limit_error_carries_retry_after() -> None:
-    async with Sandbox(customers=10, rate_limit=2, rate_window=30) as sb:
-        async with mm.ManagerClient(**sb.credentials()) as c:
+    async with (
+        Sandbox(customers=10, rate_limit=2, rate_window=30) as sb,
+        mm.ManagerClient(**sb.credentials()) as c,
+    ):
+        await c.customers.groups()
+        await c.customers.groups()
+        with pytest.raises(mm.RateLimitError) as caught:
             await c.customers.groups()
-            await c.customers.groups()
-            with pytest.raises(mm.RateLimitError) as caught:
-                await c.customers.groups()
     error = caught.value
     assert error.http_status == 429
     assert error.code == "GGATEWAY_CODE_018"
@@ -110,8 +112,11 @@ async def test_conflict_when_phone_exists(client: mm.ManagerClient, sandbox: San
     taken = next(r["phone"] for r in map(sandbox.store.record, range(1, 50)) if r["phone"])
     with pytest.raises(mm.ConflictError) as caught:
         await client.customers.create(
-            phone=taken, password="a123456", country="CN",
-            register_source=mm.RegisterSource.H5, customer_group_id=1,
+            phone=taken,
+            password="a123456",
+            country="CN",
+            register_source=mm.RegisterSource.H5,
+            customer_group_id=1,
         )
     assert caught.value.code == "USCUSTOMER_API_0000106"
 
@@ -144,7 +149,9 @@ async def test_connection_error_when_the_server_drops_the_connection(
     assert caught.value.biz_type == GROUPS
 
 
-async def test_connection_error_when_reset_mid_body(client: mm.ManagerClient, sandbox: Sandbox) -> None:
+async def test_connection_error_when_reset_mid_body(
+    client: mm.ManagerClient, sandbox: Sandbox
+) -> None:
     sandbox.inject("reset", biz_type=GROUPS)
     with pytest.raises(mm.APIConnectionError):
         await client.customers.groups()

@@ -38,7 +38,9 @@ async def test_concurrency_1_and_8_give_identical_records() -> None:
         assert len(sequential) == 3_333
 
 
-async def test_large_walk_with_default_page_size(client: mm.ManagerClient, sandbox: Sandbox) -> None:
+async def test_large_walk_with_default_page_size(
+    client: mm.ManagerClient, sandbox: Sandbox
+) -> None:
     sandbox.store.insert_generated(9_000)  # 10,000 in all: five pages of 2,000
     ids = [r.id async for r in client.customers.list()]
     assert ids == expected_ids(sandbox)
@@ -69,7 +71,9 @@ async def test_records_decode_nulls_and_values(client: mm.ManagerClient, sandbox
 
 @pytest.mark.parametrize("max_items", [0, 1, 49, 50, 51, 999, 1000, 5000])
 async def test_max_items(client: mm.ManagerClient, sandbox: Sandbox, max_items: int) -> None:
-    ids = [r.id async for r in client.customers.list(page_size=50, max_items=max_items, concurrency=4)]
+    ids = [
+        r.id async for r in client.customers.list(page_size=50, max_items=max_items, concurrency=4)
+    ]
     assert ids == expected_ids(sandbox)[:max_items]
 
 
@@ -111,7 +115,10 @@ async def test_placeholder_total_of_zero_walks_until_a_short_page(sandbox: Sandb
 
 
 async def test_in_flight_pages_never_exceed_concurrency() -> None:
-    async with Sandbox(customers=2_000, latency=0.02) as sb, mm.ManagerClient(**sb.credentials()) as c:
+    async with (
+        Sandbox(customers=2_000, latency=0.02) as sb,
+        mm.ManagerClient(**sb.credentials()) as c,
+    ):
         count = 0
         async for _ in c.customers.list(page_size=100, concurrency=3):
             count += 1

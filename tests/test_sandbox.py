@@ -39,7 +39,9 @@ async def login(http: aiohttp.ClientSession, sb: Sandbox) -> str:
     return str(reply["data"]["token"])
 
 
-def headers_for(sb: Sandbox, token: str, changes: dict[str, str | None] | None = None) -> dict[str, str]:
+def headers_for(
+    sb: Sandbox, token: str, changes: dict[str, str | None] | None = None
+) -> dict[str, str]:
     base = {"trace": "t-2", "companyId": str(sb.company_id), "token": token, "version": "0.0.1"}
     merged: dict[str, str | None] = {**base, **(changes or {})}
     return {k: v for k, v in merged.items() if v is not None}
@@ -61,7 +63,9 @@ async def test_gateway_header_checks(
     sandbox: Sandbox, http: aiohttp.ClientSession, changes: dict[str, str | None], code: str
 ) -> None:
     token = await login(http, sandbox)
-    status, _, reply = await post(http, sandbox, PAGE, {"current": 1}, headers_for(sandbox, token, changes))
+    status, _, reply = await post(
+        http, sandbox, PAGE, {"current": 1}, headers_for(sandbox, token, changes)
+    )
     assert status == 200
     assert reply["code"] == code and reply["ok"] is False and reply["fail"] is True
     assert reply["msg"]  # the vendor's text
@@ -84,7 +88,9 @@ async def test_page_semantics_and_limit(sandbox: Sandbox, http: aiohttp.ClientSe
 
 async def test_customers_are_deterministic_and_realistic() -> None:
     async with Sandbox(customers=500, seed=1) as a, Sandbox(customers=500, seed=1) as b:
-        assert [a.store.record(i) for i in range(1, 501)] == [b.store.record(i) for i in range(1, 501)]
+        assert [a.store.record(i) for i in range(1, 501)] == [
+            b.store.record(i) for i in range(1, 501)
+        ]
     async with Sandbox(customers=500, seed=2) as c:
         assert c.store.record(1) != a.store.record(1)
     records = [a.store.record(i) for i in range(1, 501)]
@@ -112,7 +118,9 @@ async def test_rate_limit_headers_and_429(http: aiohttp.ClientSession) -> None:
 
 
 async def test_auth_rejects_bad_credentials(sandbox: Sandbox, http: aiohttp.ClientSession) -> None:
-    _, _, reply = await post(http, sandbox, f"auth/{AUTH}", {"appId": sandbox.app_id, "appSecret": "x"}, {"trace": "t"})
+    _, _, reply = await post(
+        http, sandbox, f"auth/{AUTH}", {"appId": sandbox.app_id, "appSecret": "x"}, {"trace": "t"}
+    )
     assert reply["code"] == "GGATEWAY_CODE_101"
     _, _, reply = await post(http, sandbox, f"auth/{AUTH}", {}, {"trace": "t"})
     assert reply["code"] == "GGATEWAY_CODE_015"

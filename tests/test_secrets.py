@@ -21,12 +21,20 @@ async def test_nothing_secret_leaks(sandbox: Sandbox, caplog: pytest.LogCaptureF
     errors: list[BaseException] = []
     async with mm.ManagerClient(**sandbox.credentials()) as c:
         await c.customers.create(
-            phone="13700000000", password=PASSWORD, country="CN", register_source=1,
+            phone="13700000000",
+            password=PASSWORD,
+            country="CN",
+            register_source=1,
             customer_group_id=1,
         )
         token = sandbox.last_headers(CREATE)["token"]
-        for kind, code in [("code", "G500"), ("code", "GGATEWAY_CODE_005"), ("html", ""),
-                           ("truncated", ""), ("disconnect", "")]:
+        for kind, code in [
+            ("code", "G500"),
+            ("code", "GGATEWAY_CODE_005"),
+            ("html", ""),
+            ("truncated", ""),
+            ("disconnect", ""),
+        ]:
             sandbox.inject(kind, biz_type=GROUPS, code=code or "G500")
             try:
                 await c.customers.groups()
@@ -36,7 +44,10 @@ async def test_nothing_secret_leaks(sandbox: Sandbox, caplog: pytest.LogCaptureF
         await c.customers.groups()
         try:
             await c.customers.create(
-                phone="13700000000", password=PASSWORD, country="CN", register_source=1,
+                phone="13700000000",
+                password=PASSWORD,
+                country="CN",
+                register_source=1,
                 customer_group_id=1,
             )
         except mm.ConflictError as exc:

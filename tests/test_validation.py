@@ -94,7 +94,9 @@ async def test_get_arguments(
     assert sum(sandbox.calls.values()) == 0
 
 
-async def test_exists_needs_exactly_one_identifier(client: mm.ManagerClient, sandbox: Sandbox) -> None:
+async def test_exists_needs_exactly_one_identifier(
+    client: mm.ManagerClient, sandbox: Sandbox
+) -> None:
     with pytest.raises(mm.ValidationError):
         await client.customers.exists()
     with pytest.raises(mm.ValidationError):

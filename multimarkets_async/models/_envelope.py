@@ -29,7 +29,7 @@ class Envelope(msgspec.Struct, Generic[T], rename="camel"):
 
 
 class LooseEnvelope(msgspec.Struct, rename="camel"):
-    """The envelope with an untyped ``data``: used to read failures, whose ``data`` may be anything."""
+    """The envelope with an untyped ``data``, to read failures (whose ``data`` may be anything)."""
 
     code: str | int | None = None
     data: Any = None

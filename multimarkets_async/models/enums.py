@@ -3,7 +3,7 @@ still decode; compare them with these enums (``customer.status == CustomerStatus
 
 from __future__ import annotations
 
-from enum import IntEnum, Enum
+from enum import Enum, IntEnum
 
 
 class RegisterSource(IntEnum):

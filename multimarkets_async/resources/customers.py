@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import builtins
 import hashlib
 from collections.abc import Mapping
 from typing import Any
 
 from .. import _validation as check
 from .._config import DEFAULT_PAGE_CONCURRENCY, MAX_PAGE_SIZE
-from .._operation import op
-from ..errors import NotFoundError
+from .._operation import Operation, op
+from ..errors import NotFoundError, ValidationError
 from ..models import (
     Customer,
     CustomerDetail,
@@ -25,14 +26,20 @@ from ._base import Resource
 
 __all__ = ["CustomersResource"]
 
-PAGE = op("customer.admin.WhiteCustomerAdminApiService.page", Page[Customer])
-DETAIL = op("customer.admin.WhiteCustomerAdminApiService.detail", CustomerDetail)
-CREATE = op("customer.admin.WhiteCustomerAdminApiService.addCusAndOpenAccountAndKyc", str, write=True)
-GROUPS = op(
+PAGE: Operation[Page[Customer]] = op(
+    "customer.admin.WhiteCustomerAdminApiService.page", Page[Customer]
+)
+DETAIL: Operation[CustomerDetail] = op(
+    "customer.admin.WhiteCustomerAdminApiService.detail", CustomerDetail
+)
+CREATE: Operation[str] = op(
+    "customer.admin.WhiteCustomerAdminApiService.addCusAndOpenAccountAndKyc", str, write=True
+)
+GROUPS: Operation[builtins.list[CustomerGroup] | CustomerGroup | None] = op(
     "customer.admin.CustomerGroupAdminApiService.groupList",
     list[CustomerGroup] | CustomerGroup | None,
 )
-EXISTS = op("customer.app.CustomerWebApiService.checkCustomerExist", int)
+EXISTS: Operation[int] = op("customer.app.CustomerWebApiService.checkCustomerExist", int)
 
 CUSTOMER_NOT_FOUND = "USCUSTOMER_API_0000003"
 THIRD_SERVER_CODE_MAX = 50
@@ -60,7 +67,11 @@ class CustomersResource(Resource):
             customerNo=None if customer_no is None else check.text("customer_no", customer_no)
         )
         return self._client._paginate(
-            PAGE, body, page_size=page_size, start_page=start_page, max_items=max_items,
+            PAGE,
+            body,
+            page_size=page_size,
+            start_page=start_page,
+            max_items=max_items,
             concurrency=concurrency,
         )
 
@@ -103,7 +114,9 @@ class CustomersResource(Resource):
             customerGroupId=check.integer("customer_group_id", customer_group_id, minimum=1),
             thirdServerCode=None
             if third_server_code is None
-            else check.text("third_server_code", third_server_code, max_length=THIRD_SERVER_CODE_MAX),
+            else check.text(
+                "third_server_code", third_server_code, max_length=THIRD_SERVER_CODE_MAX
+            ),
             remark=None if remark is None else check.text("remark", remark, max_length=500),
             registerDevice=register_device,
             utmSource=utm_source,
@@ -145,10 +158,12 @@ class CustomersResource(Resource):
 
     async def groups(
         self, *, trade_type: TradeType | int | None = None, customer_no: str | None = None
-    ) -> list[CustomerGroup]:
+    ) -> builtins.list[CustomerGroup]:
         """The company's customer groups, optionally those of one trading mode or customer."""
         body = check.drop_none(
-            tradeType=None if trade_type is None else int(check.member("trade_type", trade_type, TradeType)),
+            tradeType=None
+            if trade_type is None
+            else int(check.member("trade_type", trade_type, TradeType)),
             customerNo=None if customer_no is None else check.text("customer_no", customer_no),
         )
         data = await self._client._call(GROUPS, body)
@@ -165,11 +180,17 @@ class CustomersResource(Resource):
         phone_area: str | None = None,
     ) -> bool:
         """Whether a customer with this phone, email or customer number exists (give one)."""
-        given = [(n, v) for n, v in (("phone", phone), ("email", email), ("customer_no", customer_no)) if v is not None]
+        given = [
+            (n, v)
+            for n, v in (("phone", phone), ("email", email), ("customer_no", customer_no))
+            if v is not None
+        ]
         if len(given) != 1:
-            raise check.ValidationError("phone/email/customer_no", "give exactly one of them")
+            raise ValidationError("phone/email/customer_no", "give exactly one of them")
         name, value = given[0]
-        kind = {"email": LoginNameType.EMAIL, "phone": LoginNameType.PHONE}.get(name, LoginNameType.CUSTOMER_NO)
+        kind = {"email": LoginNameType.EMAIL, "phone": LoginNameType.PHONE}.get(
+            name, LoginNameType.CUSTOMER_NO
+        )
         login_name = {"email": check.email, "phone": check.phone}.get(name, check.text)(name, value)
         body = check.drop_none(
             type=int(kind),

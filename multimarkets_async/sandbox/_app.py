@@ -35,7 +35,8 @@ _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 HTML_502 = (
     b"<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n"
-    b"<center><h1>502 Bad Gateway</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n"
+    b"<center><h1>502 Bad Gateway</h1></center>\r\n<hr><center>nginx</center>\r\n"
+    b"</body>\r\n</html>\r\n"
 )
 
 
@@ -102,12 +103,16 @@ class SandboxApp:
     def __init__(self, config: SandboxConfig) -> None:
         self.config = config
         self.state = SandboxState(config, CustomerStore(config.customers, config.seed))
-        self.limiter = RateLimiter(config.rate_limit, config.rate_window) if config.rate_limit else None
+        self.limiter = (
+            RateLimiter(config.rate_limit, config.rate_window) if config.rate_limit else None
+        )
         self._page_cache: OrderedDict[tuple[int, int, int], bytes] = OrderedDict()
         self.routes: dict[str, _Route] = {
             "customer.admin.WhiteCustomerAdminApiService.page": _Route(self._page),
             "customer.admin.WhiteCustomerAdminApiService.detail": _Route(self._detail),
-            "customer.admin.WhiteCustomerAdminApiService.addCusAndOpenAccountAndKyc": _Route(self._create),
+            "customer.admin.WhiteCustomerAdminApiService.addCusAndOpenAccountAndKyc": _Route(
+                self._create
+            ),
             "customer.admin.CustomerGroupAdminApiService.groupList": _Route(self._groups),
             "customer.app.CustomerWebApiService.checkCustomerExist": _Route(self._exists),
         }
@@ -244,30 +249,59 @@ class SandboxApp:
 
     @staticmethod
     def _envelope(
-        code: str, msg: str, ok: bool, data: bytes, trace: str | None, biz_code: str,
-        msg_params: str | None, started: float,
+        code: str,
+        msg: str,
+        ok: bool,
+        data: bytes,
+        trace: str | None,
+        biz_code: str,
+        msg_params: str | None,
+        started: float,
     ) -> bytes:
         tm = int((time.perf_counter() - started) * 1000)
-        return b"".join((
-            b'{"code":', _encode(code), b',"msg":', _encode(msg),
-            b',"ok":true,"fail":false' if ok else b',"ok":false,"fail":true',
-            b',"data":', data, b',"trace":', _encode(trace), b',"bizCode":', _encode(biz_code),
-            b',"tm":', str(tm).encode(), b',"msgParams":', _encode(msg_params), b"}",
-        ))
+        return b"".join(
+            (
+                b'{"code":',
+                _encode(code),
+                b',"msg":',
+                _encode(msg),
+                b',"ok":true,"fail":false' if ok else b',"ok":false,"fail":true',
+                b',"data":',
+                data,
+                b',"trace":',
+                _encode(trace),
+                b',"bizCode":',
+                _encode(biz_code),
+                b',"tm":',
+                str(tm).encode(),
+                b',"msgParams":',
+                _encode(msg_params),
+                b"}",
+            )
+        )
 
     def _success(self, data: bytes, trace: str | None, biz_code: str, started: float) -> bytes:
         return self._envelope("0", "Success", True, data, trace, biz_code, None, started)
 
     def _failure(
-        self, code: str, trace: str | None, data: Any, msg_params: str | None, biz_code: str,
+        self,
+        code: str,
+        trace: str | None,
+        data: Any,
+        msg_params: str | None,
+        biz_code: str,
         started: float,
     ) -> bytes:
         message = error_messages().get(code) or "System error"
-        return self._envelope(code, message, False, _encode(data), trace, biz_code, msg_params, started)
+        return self._envelope(
+            code, message, False, _encode(data), trace, biz_code, msg_params, started
+        )
 
     @staticmethod
     def _json(body: bytes, status: int, headers: dict[str, str]) -> web.Response:
-        return web.Response(body=body, status=status, headers=headers, content_type="application/json")
+        return web.Response(
+            body=body, status=status, headers=headers, content_type="application/json"
+        )
 
     def _count(self, biz_type: str, response: web.StreamResponse) -> web.StreamResponse:
         self.state.statuses[(biz_type, response.status)] += 1
@@ -327,22 +361,48 @@ class SandboxApp:
             raise ApiFailure("GGATEWAY_CODE_101")
         company = self.config.company_id
         return {
-            "id": company, "strId": str(company), "code": "SANDBOX", "name": "Sandbox Brokerage",
-            "bizName": "Sandbox", "domain": "sandbox.localhost", "lang": "en-US", "timezone": 8,
-            "companyType": "1", "token": self.issue_token(), "appId": app_id, "appSecret": app_secret,
+            "id": company,
+            "strId": str(company),
+            "code": "SANDBOX",
+            "name": "Sandbox Brokerage",
+            "bizName": "Sandbox",
+            "domain": "sandbox.localhost",
+            "lang": "en-US",
+            "timezone": 8,
+            "companyType": "1",
+            "token": self.issue_token(),
+            "appId": app_id,
+            "appSecret": app_secret,
             "publicKey": "MIGfMA0GCSqGSIb3DQEBAQUAA4GNADCBiQKBgQC7sandboxnotarealkeyAQAB",
-            "tradeTypes": "1,2,5", "startNumber": 86_000_000, "endNumber": 86_999_999,
+            "tradeTypes": "1,2,5",
+            "startNumber": 86_000_000,
+            "endNumber": 86_999_999,
             "tradeTypeList": [
                 {"id": "1", "code": "CFD_CROSS", "name": "CFD cross margin"},
                 {"id": "2", "code": "CFD_ISOLATED", "name": "CFD isolated margin"},
                 {"id": "5", "code": "SPOT", "name": "Spot"},
             ],
-            "status": 1, "initProgress": 100, "revision": 3, "dataSourceType": 1,
-            "associationCompanyId": None, "adminPassword": None, "adminRoleId": None,
-            "adminUserId": None, "stpLoginUser": None, "stpAccount": None, "stpPassword": None,
-            "dbPassword": None, "demoInitialAmount": None, "codeMd5": None, "bgImage": None,
-            "logo": None, "adImage": None, "createBy": "admin", "updateBy": "admin",
-            "createTime": 1_600_000_000_000, "updateTime": 1_700_000_000_000,
+            "status": 1,
+            "initProgress": 100,
+            "revision": 3,
+            "dataSourceType": 1,
+            "associationCompanyId": None,
+            "adminPassword": None,
+            "adminRoleId": None,
+            "adminUserId": None,
+            "stpLoginUser": None,
+            "stpAccount": None,
+            "stpPassword": None,
+            "dbPassword": None,
+            "demoInitialAmount": None,
+            "codeMd5": None,
+            "bgImage": None,
+            "logo": None,
+            "adImage": None,
+            "createBy": "admin",
+            "updateBy": "admin",
+            "createTime": 1_600_000_000_000,
+            "updateTime": 1_700_000_000_000,
         }
 
     # -- customers ------------------------------------------------------------------------
@@ -362,10 +422,19 @@ class SandboxApp:
         else:
             total = max(0, len(store) + self.config.total_bias)
             records = self._records_json(store, (current - 1) * size, size)
-        return b"".join((
-            b'{"current":', str(current).encode(), b',"size":', str(size).encode(),
-            b',"total":', str(total).encode(), b',"records":', records, b"}",
-        ))
+        return b"".join(
+            (
+                b'{"current":',
+                str(current).encode(),
+                b',"size":',
+                str(size).encode(),
+                b',"total":',
+                str(total).encode(),
+                b',"records":',
+                records,
+                b"}",
+            )
+        )
 
     def _records_json(self, store: CustomerStore, offset: int, size: int) -> bytes:
         key = (store.version, offset, size)
@@ -383,7 +452,15 @@ class SandboxApp:
         section, customer_id, customer_no = body.get("type"), body.get("id"), body.get("customerNo")
         if not section or customer_id in (None, "") or not customer_no:
             raise ApiFailure("USCUSTOMER_API_0000501")
-        sections = ("baseInfo", "tradeAccount", "kyc", "allKyc", "bankList", "walletList", "otherInfo")
+        sections = (
+            "baseInfo",
+            "tradeAccount",
+            "kyc",
+            "allKyc",
+            "bankList",
+            "walletList",
+            "otherInfo",
+        )
         if section not in sections:
             raise ApiFailure("GGATEWAY_CODE_015")
         store = self.state.store
@@ -395,29 +472,76 @@ class SandboxApp:
         detail: dict[str, Any] = {
             key: record[key]
             for key in (
-                "id", "customerNo", "companyId", "customerGroupId", "customerType", "name",
-                "firstName", "lastName", "email", "phone", "phoneArea", "idCard", "idCardType",
-                "status", "registerSource", "createTime", "loginTime", "openAccountType",
-                "unitId", "unitName", "thirdUserId", "thirdLoginSource",
+                "id",
+                "customerNo",
+                "companyId",
+                "customerGroupId",
+                "customerType",
+                "name",
+                "firstName",
+                "lastName",
+                "email",
+                "phone",
+                "phoneArea",
+                "idCard",
+                "idCardType",
+                "status",
+                "registerSource",
+                "createTime",
+                "loginTime",
+                "openAccountType",
+                "unitId",
+                "unitName",
+                "thirdUserId",
+                "thirdLoginSource",
             )
         }
         activated = record["firstAccountActivateTime"]
         detail.update(
-            country=extras.get("country"), registerTime=record["createTime"],
-            activateStatus=1 if activated else 0, activateTime=activated,
-            kycStatus=2 if record["idCard"] else 0, kycAuditStatus=2 if record["idCard"] else 0,
-            loginPassStatus="1", payPassStatus="0", assertPassStatus="0",
-            apiCheckSwitch=False, apiCheckRule=None, companyType="1", companyKycStatus=1,
-            associationCompanyId=None, deposit=1, withdraw=1, isFund=0, optional=0, type=1,
-            thirdServerCode=extras.get("thirdServerCode"), utmSource=extras.get("utmSource"),
-            source="sandbox", accountRemark=None, address=None, postalCode=None,
+            country=extras.get("country"),
+            registerTime=record["createTime"],
+            activateStatus=1 if activated else 0,
+            activateTime=activated,
+            kycStatus=2 if record["idCard"] else 0,
+            kycAuditStatus=2 if record["idCard"] else 0,
+            loginPassStatus="1",
+            payPassStatus="0",
+            assertPassStatus="0",
+            apiCheckSwitch=False,
+            apiCheckRule=None,
+            companyType="1",
+            companyKycStatus=1,
+            associationCompanyId=None,
+            deposit=1,
+            withdraw=1,
+            isFund=0,
+            optional=0,
+            type=1,
+            thirdServerCode=extras.get("thirdServerCode"),
+            utmSource=extras.get("utmSource"),
+            source="sandbox",
+            accountRemark=None,
+            address=None,
+            postalCode=None,
         )
         if section == "tradeAccount":
             detail["accountList"] = [
-                {"accountId": found * 10 + 1, "tradeType": 1, "currency": "USDT", "digits": 2,
-                 "balance": "1000.00", "status": 1},
-                {"accountId": found * 10 + 2, "tradeType": 5, "currency": "USDT", "digits": 2,
-                 "balance": "0.00", "status": 1},
+                {
+                    "accountId": found * 10 + 1,
+                    "tradeType": 1,
+                    "currency": "USDT",
+                    "digits": 2,
+                    "balance": "1000.00",
+                    "status": 1,
+                },
+                {
+                    "accountId": found * 10 + 2,
+                    "tradeType": 5,
+                    "currency": "USDT",
+                    "digits": 2,
+                    "balance": "0.00",
+                    "status": 1,
+                },
             ]
         return detail
 
@@ -459,12 +583,18 @@ class SandboxApp:
                 raise ApiFailure("USCUSTOMER_API_0000107")
         record = store.create(
             {
-                "phone": phone, "email": email,
+                "phone": phone,
+                "email": email,
                 "phoneArea": (body.get("phoneArea") or "+86") if phone else None,
-                "registerSource": source, "customerGroupId": int(group),
+                "registerSource": source,
+                "customerGroupId": int(group),
                 "remark": body.get("remark"),
             },
-            {"country": country.upper(), "thirdServerCode": third, "utmSource": body.get("utmSource")},
+            {
+                "country": country.upper(),
+                "thirdServerCode": third,
+                "utmSource": body.get("utmSource"),
+            },
             pwd,
             int(time.time() * 1000),
         )

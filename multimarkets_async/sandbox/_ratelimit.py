@@ -20,7 +20,9 @@ class Verdict:
         return {
             "x-ratelimit-limit": str(self.limit),
             "x-ratelimit-remairing": str(self.remaining),
-            "x-ratelimit-reset": str(int(self.window) if self.window == int(self.window) else self.window),
+            "x-ratelimit-reset": str(
+                int(self.window) if self.window == int(self.window) else self.window
+            ),
         }
 
 
@@ -42,4 +44,10 @@ class RateLimiter:
             used += 1
         self._windows[key] = (start, used)
         retry_after = 0.0 if allowed else max(0.0, start + self.window - now)
-        return Verdict(allowed, self.limit, self.limit - used, self.window, math.ceil(retry_after * 1000) / 1000)
+        return Verdict(
+            allowed,
+            self.limit,
+            self.limit - used,
+            self.window,
+            math.ceil(retry_after * 1000) / 1000,
+        )

@@ -46,9 +46,16 @@ class Sandbox:
     ) -> None:
         self._app = SandboxApp(
             SandboxConfig(
-                customers=customers, seed=seed, app_id=app_id, app_secret=app_secret,
-                company_id=company_id, token_ttl=token_ttl, latency=latency,
-                rate_limit=rate_limit, rate_window=rate_window, total_bias=total_bias,
+                customers=customers,
+                seed=seed,
+                app_id=app_id,
+                app_secret=app_secret,
+                company_id=company_id,
+                token_ttl=token_ttl,
+                latency=latency,
+                rate_limit=rate_limit,
+                rate_window=rate_window,
+                total_bias=total_bias,
             )
         )
         self._host = host
@@ -57,7 +64,9 @@ class Sandbox:
         self.port: int | None = None
 
     def __repr__(self) -> str:
-        return f"<Sandbox {self.base_url if self.port else 'not started'} customers={len(self.store)}>"
+        return (
+            f"<Sandbox {self.base_url if self.port else 'not started'} customers={len(self.store)}>"
+        )
 
     # -- lifecycle ------------------------------------------------------------------------
 
@@ -67,9 +76,7 @@ class Sandbox:
         site = web.TCPSite(runner, self._host, self._port)
         await site.start()
         self._runner = runner
-        server = site._server
-        assert server is not None
-        self.port = server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        self.port = int(runner.addresses[0][1])
 
     async def stop(self) -> None:
         if self._runner is not None:
@@ -111,8 +118,10 @@ class Sandbox:
     def credentials(self) -> dict[str, Any]:
         """Keyword arguments for ``ManagerClient`` pointing at this sandbox."""
         return {
-            "app_id": self.app_id, "app_secret": self.app_secret,
-            "company_id": self.company_id, "base_url": self.base_url,
+            "app_id": self.app_id,
+            "app_secret": self.app_secret,
+            "company_id": self.company_id,
+            "base_url": self.base_url,
         }
 
     # -- observation and control ------------------------------------------------------------
@@ -173,8 +182,13 @@ class Sandbox:
     ) -> Fault:
         """Script a fault for the next matching requests (see :class:`FaultKind`)."""
         fault = Fault(
-            FaultKind(kind), biz_type=biz_type, times=times, after=after, code=code,
-            status=status, delay=delay,
+            FaultKind(kind),
+            biz_type=biz_type,
+            times=times,
+            after=after,
+            code=code,
+            status=status,
+            delay=delay,
         )
         return self._app.state.faults.add(fault)
 

@@ -1,0 +1,113 @@
+"""Progress reporting on stderr: a rich progress bar on a terminal, plain lines otherwise."""
+
+from __future__ import annotations
+
+import sys
+import time
+from typing import Protocol, TextIO
+
+
+class Progress(Protocol):
+    def start(self, total: int | None) -> None: ...
+    def advance(self, records: int) -> None: ...
+    def close(self) -> None: ...
+
+
+class PlainProgress:
+    """A line every ``interval`` seconds: for logs, pipes and CI."""
+
+    def __init__(self, label: str, stream: TextIO | None = None, interval: float = 2.0) -> None:
+        self._label = label
+        self._stream = stream or sys.stderr
+        self._interval = interval
+        self._total: int | None = None
+        self._done = 0
+        self._started = self._last = time.perf_counter()
+
+    def start(self, total: int | None) -> None:
+        self._total = total
+        self._started = self._last = time.perf_counter()
+
+    def advance(self, records: int) -> None:
+        self._done += records
+        now = time.perf_counter()
+        if now - self._last >= self._interval:
+            self._last = now
+            self._print(now)
+
+    def _print(self, now: float) -> None:
+        rate = self._done / max(now - self._started, 1e-9)
+        of = f"/{self._total:,}" if self._total else ""
+        print(
+            f"{self._label}: {self._done:,}{of} records, {rate:,.0f} records/s", file=self._stream
+        )
+
+    def close(self) -> None:
+        pass
+
+
+class RichProgress:
+    """A live progress bar (records, records/s, ETA from ``total``)."""
+
+    def __init__(self, label: str) -> None:
+        from rich.console import Console
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            TaskProgressColumn,
+            TextColumn,
+            TimeElapsedColumn,
+            TimeRemainingColumn,
+        )
+        from rich.progress import Progress as Bar
+
+        self._bar = Bar(
+            TextColumn("[bold]{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TaskProgressColumn(),
+            TextColumn("{task.fields[rate]}"),
+            TimeElapsedColumn(),
+            TimeRemainingColumn(),
+            console=Console(stderr=True),
+            transient=False,
+        )
+        self._task = self._bar.add_task(label, total=None, rate="")
+        self._started = time.perf_counter()
+        self._done = 0
+
+    def start(self, total: int | None) -> None:
+        self._started = time.perf_counter()
+        self._bar.start()
+        self._bar.update(self._task, total=total)
+
+    def advance(self, records: int) -> None:
+        self._done += records
+        rate = self._done / max(time.perf_counter() - self._started, 1e-9)
+        self._bar.update(self._task, advance=records, rate=f"{rate:>9,.0f} rec/s")
+
+    def close(self) -> None:
+        self._bar.stop()
+
+
+class NoProgress:
+    def start(self, total: int | None) -> None:
+        pass
+
+    def advance(self, records: int) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
+def progress_for(label: str, *, quiet: bool = False) -> Progress:
+    """The right reporter for this process's stderr."""
+    if quiet:
+        return NoProgress()
+    if sys.stderr.isatty():
+        try:
+            return RichProgress(label)
+        except ImportError:
+            pass
+    return PlainProgress(label)

@@ -1,0 +1,155 @@
+"""``multimarkets-async``: export, demo and sandbox commands."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+import msgspec
+
+from ._config import DEFAULT_PAGE_CONCURRENCY, MAX_PAGE_SIZE
+from ._export import ExportSummary, export_jsonl
+from ._progress import progress_for
+from .client import ManagerClient
+from .errors import ConfigurationError, MultiMarketsError
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Console entry point."""
+    args = _parser().parse_args(argv)
+    try:
+        return int(asyncio.run(args.run(args)))
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except ConfigurationError as exc:
+        print(f"configuration error: {exc}", file=sys.stderr)
+        return 2
+    except MultiMarketsError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="multimarkets-async", description="MultiMarkets Manager API tools"
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    export = commands.add_parser(
+        "export", help="stream records to JSON Lines (credentials from MULTIMARKETS_* variables)"
+    )
+    export.add_argument("what", choices=["customers"], help="what to export")
+    _add_walk_options(export, default_out=None)
+    export.set_defaults(run=_export)
+
+    demo = commands.add_parser(
+        "demo", help="export customers from an in-process sandbox (no account needed)"
+    )
+    demo.add_argument(
+        "--customers", type=int, default=100_000, help="sandbox size (default 100000)"
+    )
+    demo.add_argument("--seed", type=int, default=0)
+    _add_walk_options(demo, default_out="demo-customers.jsonl")
+    demo.set_defaults(run=_demo)
+
+    sandbox = commands.add_parser("sandbox", help="run the local sandbox API server")
+    sandbox.add_argument("--customers", type=int, default=10_000)
+    sandbox.add_argument("--host", default="127.0.0.1")
+    sandbox.add_argument("--port", type=int, default=9008)
+    sandbox.add_argument("--seed", type=int, default=0)
+    sandbox.add_argument("--latency", type=float, default=0.0, help="seconds added to each call")
+    sandbox.add_argument("--token-ttl", type=float, default=None, help="token lifetime in seconds")
+    sandbox.add_argument(
+        "--rate-limit", type=int, default=None, help="calls per window per endpoint"
+    )
+    sandbox.add_argument(
+        "--rate-window", type=float, default=60.0, help="rate-limit window in seconds"
+    )
+    sandbox.set_defaults(run=_sandbox)
+    return parser
+
+
+def _add_walk_options(parser: argparse.ArgumentParser, *, default_out: str | None) -> None:
+    parser.add_argument("--out", type=Path, required=default_out is None, default=default_out)
+    parser.add_argument("--page-size", type=int, default=MAX_PAGE_SIZE)
+    parser.add_argument("--concurrency", type=int, default=DEFAULT_PAGE_CONCURRENCY)
+    parser.add_argument("--max-items", type=int, default=None)
+    parser.add_argument("--quiet", action="store_true", help="no progress output")
+
+
+async def _export_customers(client: ManagerClient, args: argparse.Namespace) -> ExportSummary:
+    walk = client.customers.list(
+        page_size=args.page_size, concurrency=args.concurrency, max_items=args.max_items
+    )
+    summary = await export_jsonl(
+        walk, args.out, progress=progress_for("customers", quiet=args.quiet)
+    )
+    print(summary, file=sys.stderr)
+    return summary
+
+
+async def _export(args: argparse.Namespace) -> int:
+    async with ManagerClient() as client:
+        await _export_customers(client, args)
+    return 0
+
+
+async def _demo(args: argparse.Namespace) -> int:
+    from .sandbox import Sandbox
+
+    async with Sandbox(customers=args.customers, seed=args.seed) as sandbox:
+        print(f"sandbox with {args.customers:,} customers at {sandbox.base_url}", file=sys.stderr)
+        async with ManagerClient(**sandbox.credentials()) as client:
+            summary = await _export_customers(client, args)
+    lines, unique = _count_ids(summary.path)
+    print(
+        f"verified {summary.path}: {lines:,} lines, {unique:,} unique customer ids", file=sys.stderr
+    )
+    return 0 if lines == unique == summary.records else 1
+
+
+def _count_ids(path: Path) -> tuple[int, int]:
+    class _Id(msgspec.Struct):
+        id: int
+
+    decoder = msgspec.json.Decoder(_Id)
+    ids: set[int] = set()
+    lines = 0
+    with path.open("rb") as source:
+        for line in source:
+            ids.add(decoder.decode(line).id)
+            lines += 1
+    return lines, len(ids)
+
+
+async def _sandbox(args: argparse.Namespace) -> int:
+    from .sandbox import Sandbox
+
+    sandbox = Sandbox(
+        customers=args.customers,
+        seed=args.seed,
+        latency=args.latency,
+        token_ttl=args.token_ttl,
+        rate_limit=args.rate_limit,
+        rate_window=args.rate_window,
+        host=args.host,
+        port=args.port,
+    )
+    async with sandbox:
+        print(f"MultiMarkets sandbox: {args.customers:,} customers at {sandbox.base_url}")
+        print("point a client at it with:")
+        print(f"  export MULTIMARKETS_BASE_URL={sandbox.base_url}")
+        print(f"  export MULTIMARKETS_APP_ID={sandbox.app_id}")
+        print(f"  export MULTIMARKETS_APP_SECRET={sandbox.app_secret}")
+        print(f"  export MULTIMARKETS_COMPANY_ID={sandbox.company_id}")
+        sys.stdout.flush()
+        await asyncio.Event().wait()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
