@@ -59,14 +59,7 @@ class Paginator(Generic[T]):
         )
 
     def _walk(self) -> _PageWalk[T]:
-        return _PageWalk(
-            self._fetch,
-            page_size=self.page_size,
-            start_page=self.start_page,
-            max_items=self.max_items,
-            concurrency=self.concurrency,
-            background=self._background,
-        )
+        return _PageWalk(self, self._fetch, self._background)
 
     def __aiter__(self) -> RecordIterator[T]:
         return RecordIterator(self._walk())
@@ -101,22 +94,17 @@ class _PageWalk(Generic[T]):
     """State of one walk: the page plan, the prefetch window and its fetcher task."""
 
     def __init__(
-        self,
-        fetch: FetchPage[T],
-        *,
-        page_size: int,
-        start_page: int,
-        max_items: int | None,
-        concurrency: int,
-        background: BackgroundTasks,
+        self, settings: Paginator[T], fetch: FetchPage[T], background: BackgroundTasks
     ) -> None:
+        page_size, start_page = settings.page_size, settings.start_page
+        max_items = settings.max_items
         self._fetch = fetch
         self._size = page_size
         if max_items is not None and start_page == 1 and max_items < page_size:
             self._size = max(max_items, 1)  # a first page of max_items suffices
         self._start = start_page
         self._remaining = max_items
-        self._concurrency = concurrency
+        self._concurrency = settings.concurrency
         self._background = background
         self._next_number = start_page
         self._last_page: int | None = None  # None until page 1 tells `total`

@@ -12,7 +12,7 @@ import re
 import time
 import uuid
 from collections import Counter, OrderedDict, deque
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -231,8 +231,6 @@ class SandboxApp:
             if abs(time.time() * 1000 - int(stamp)) > self.config.max_clock_skew * 1000:
                 raise ApiFailure("GGATEWAY_CODE_014")
         result = route.handler(await self._body(request))
-        if isinstance(result, Awaitable):
-            result = await result
         return (result if isinstance(result, bytes) else _encode(result)), route.biz_code
 
     @staticmethod
