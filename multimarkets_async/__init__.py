@@ -8,6 +8,7 @@ async with mm.ManagerClient() as client:          # credentials from MULTIMARKET
 """
 
 from ._config import PRODUCTION_BASE_URL, TEST_BASE_URL, TEST_BASE_URL_SPEC, Timeout
+from ._retry import Retry
 from ._version import __version__
 from .client import ManagerClient
 from .errors import (
@@ -44,7 +45,7 @@ from .models import (
     TradeType,
     TradeTypeInfo,
 )
-from .pagination import PageIterator, Paginator, RecordIterator
+from .pagination import PageIterator, Paginator, RecordIterator, WalkStats
 
 __all__ = [
     "PRODUCTION_BASE_URL",
@@ -78,6 +79,7 @@ __all__ = [
     "RecordIterator",
     "RegisterSource",
     "RequestExpiredError",
+    "Retry",
     "ServiceUnavailableError",
     "Timeout",
     "TradeType",
@@ -85,5 +87,6 @@ __all__ = [
     "TransportError",
     "UndecodableResponseError",
     "ValidationError",
+    "WalkStats",
     "__version__",
 ]

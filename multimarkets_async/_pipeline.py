@@ -10,20 +10,25 @@ import asyncio
 import logging
 import secrets
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import aiohttp
+import anyio
 import msgspec
 
 from ._auth import TokenProvider
-from ._config import Secret, Timeout
+from ._budget import RateLimitBudget
+from ._config import DEFAULT_TIMEOUT, Secret, Timeout
 from ._operation import Operation, op
+from ._retry import DEFAULT_RETRY, Retry, is_retryable, was_not_processed
 from .errors import (
     APIConnectionError,
     APIError,
     APITimeoutError,
     AuthenticationError,
+    MultiMarketsError,
     RateLimitError,
     UndecodableResponseError,
     error_class_for_code,
@@ -57,6 +62,18 @@ def _is_success(code: str | int | None) -> bool:
     return code is not None and str(code) == "0"
 
 
+@dataclass(frozen=True, slots=True)
+class CallOptions:
+    """Per-call settings: time limits and retry policy."""
+
+    timeout: Timeout = DEFAULT_TIMEOUT
+    retry: Retry = DEFAULT_RETRY
+
+
+Reconcile = Callable[[], Awaitable[T | None]]
+"""After a write failed ambiguously: the write's result if it took effect, else None."""
+
+
 def _client_timeout(timeout: Timeout) -> aiohttp.ClientTimeout:
     return aiohttp.ClientTimeout(
         total=timeout.total, sock_connect=timeout.connect, sock_read=timeout.read
@@ -74,17 +91,18 @@ class Pipeline:
         app_id: str,
         app_secret: Secret,
         lang: str | None,
-        timeout: Timeout,
         session: Callable[[], aiohttp.ClientSession],
+        login_options: CallOptions,
     ) -> None:
         self._base_url = base_url
         self._company_id = company_id
         self._app_id = app_id
         self._app_secret = app_secret
         self._lang = lang
-        self._timeout = _client_timeout(timeout)
         self._session = session
         self._auth = TokenProvider(self._login)
+        self._login_options = login_options
+        self.budget = RateLimitBudget()
         self.company: CompanyProfile | None = None
 
     # -- public entry ---------------------------------------------------------------------
@@ -92,24 +110,59 @@ class Pipeline:
     async def call(
         self,
         operation: Operation[T],
-        body: Mapping[str, Any] | None = None,
+        body: Mapping[str, Any] | None,
+        options: CallOptions,
         *,
-        timeout: Timeout | None = None,
+        reconcile: Reconcile[T] | None = None,
     ) -> T:
-        """Send ``operation`` with ``body`` and return its decoded ``data``."""
+        """Send ``operation`` with ``body`` and return its decoded ``data``.
+
+        Retryable failures are retried with backoff. A write is replayed only when the failure
+        proves the server did not act on it, when ``retry_writes`` is set, or after
+        ``reconcile`` has shown that the first attempt did not take effect.
+        """
         payload = _encoder.encode(body if body is not None else {})
-        client_timeout = self._timeout if timeout is None else _client_timeout(timeout)
-        if not operation.needs_token:
-            return await self._send(operation, payload, None, client_timeout)
-        token = await self._auth.get()
-        try:
-            return await self._send(operation, payload, token, client_timeout)
-        except AuthenticationError as exc:
-            if not exc.token_expired:
-                raise
-            log.debug("%s: token rejected (%s), logging in again", operation.biz_type, exc.code)
-        token = await self._auth.refresh(stale=token)
-        return await self._send(operation, payload, token, client_timeout)
+        limits = _client_timeout(options.timeout)
+        policy = options.retry
+        waits = policy.waits()
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                return await self._call_once(operation, payload, limits)
+            except MultiMarketsError as error:
+                retry = attempt <= policy.max_retries and is_retryable(error)
+                ambiguous = operation.write and not policy.retry_writes
+                if retry and ambiguous and not was_not_processed(error):
+                    if reconcile is None:
+                        retry = False
+                    else:
+                        outcome = await reconcile()
+                        if outcome is not None:
+                            log.debug("%s: the failed attempt had taken effect", operation.biz_type)
+                            return outcome
+                if not retry:
+                    if hasattr(error, "attempts"):
+                        error.attempts = attempt
+                    raise
+                # A rate-limited call waits in the budget for the window to end instead.
+                wait = 0.0 if isinstance(error, RateLimitError) else next(waits)
+                log.debug(
+                    "%s: attempt %d failed (%s), retrying in %.3f s; trace %s",
+                    operation.biz_type,
+                    attempt,
+                    type(error).__name__,
+                    wait,
+                    getattr(error, "trace", None),
+                    extra={
+                        "biz_type": operation.biz_type,
+                        "attempt": attempt,
+                        "wait": wait,
+                        "trace": getattr(error, "trace", None),
+                        "error": type(error).__name__,
+                    },
+                )
+                await anyio.sleep(wait)
 
     async def ensure_login(self) -> CompanyProfile:
         """Log in now if needed and return the company profile."""
@@ -119,9 +172,25 @@ class Pipeline:
 
     # -- internals ------------------------------------------------------------------------
 
+    async def _call_once(
+        self, operation: Operation[T], payload: bytes, limits: aiohttp.ClientTimeout
+    ) -> T:
+        """One attempt, with a single re-login and replay if the token was refused."""
+        if not operation.needs_token:
+            return await self._send(operation, payload, None, limits)
+        token = await self._auth.get()
+        try:
+            return await self._send(operation, payload, token, limits)
+        except AuthenticationError as exc:
+            if not exc.token_expired:
+                raise
+            log.debug("%s: token refused (%s), logging in again", operation.biz_type, exc.code)
+        token = await self._auth.refresh(stale=token)
+        return await self._send(operation, payload, token, limits)
+
     async def _login(self) -> str:
         body = {"appId": self._app_id, "appSecret": self._app_secret.reveal()}
-        raw = await self._send(AUTH, _encoder.encode(body), None, self._timeout)
+        raw = await self.call(AUTH, body, self._login_options)
         result = _auth_result_decoder.decode(raw)
         self.company = _profile_decoder.decode(raw)
         log.debug("logged in for company %s", result.id)
@@ -147,36 +216,58 @@ class Pipeline:
         operation: Operation[T],
         payload: bytes,
         token: str | None,
-        timeout: aiohttp.ClientTimeout,
+        limits: aiohttp.ClientTimeout,
     ) -> T:
         trace = new_trace()
         url = self._base_url + operation.path
+        key = operation.biz_type
+        await self.budget.acquire(key)
         started = time.perf_counter()
         try:
             async with self._session().post(
-                url, data=payload, headers=self._headers(operation, token, trace), timeout=timeout
+                url, data=payload, headers=self._headers(operation, token, trace), timeout=limits
             ) as response:
                 raw = await response.read()
                 status = response.status
                 response_headers = response.headers
-        except (asyncio.TimeoutError, aiohttp.ServerTimeoutError) as exc:
-            raise APITimeoutError(
-                f"timed out ({type(exc).__name__})", biz_type=operation.biz_type, trace=trace
-            ) from None
-        except (aiohttp.ClientError, OSError) as exc:
-            raise APIConnectionError(
-                f"{type(exc).__name__}: {exc}", biz_type=operation.biz_type, trace=trace
-            ) from None
+        except BaseException as exc:
+            self.budget.settle(key, None)
+            if isinstance(exc, asyncio.TimeoutError | aiohttp.ServerTimeoutError):
+                raise APITimeoutError(
+                    f"timed out ({type(exc).__name__})",
+                    biz_type=key,
+                    trace=trace,
+                    request_sent=not isinstance(exc, aiohttp.ConnectionTimeoutError),
+                ) from None
+            if isinstance(exc, aiohttp.ClientError | OSError):
+                raise APIConnectionError(
+                    f"{type(exc).__name__}: {exc}",
+                    biz_type=key,
+                    trace=trace,
+                    request_sent=not isinstance(exc, aiohttp.ClientConnectorError),
+                ) from None
+            raise
         if log.isEnabledFor(logging.DEBUG):
             log.debug(
                 "%s -> HTTP %s, %d bytes, trace %s, %.1f ms",
-                operation.biz_type,
+                key,
                 status,
                 len(raw),
                 trace,
                 (time.perf_counter() - started) * 1000,
             )
-        return self._decode(operation, status, response_headers, raw, trace)
+        try:
+            result = self._decode(operation, status, response_headers, raw, trace)
+        except RateLimitError as error:
+            self.budget.settle(
+                key, response_headers, rate_limited=True, retry_after=error.retry_after
+            )
+            raise
+        except BaseException:
+            self.budget.settle(key, response_headers)
+            raise
+        self.budget.settle(key, response_headers)
+        return result
 
     def _decode(
         self,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+import dataclasses
 from collections.abc import Mapping
 from types import TracebackType
 from typing import Any, TypeVar
@@ -27,16 +29,46 @@ from ._config import (
     from_env,
 )
 from ._operation import Operation, default_group
-from ._pipeline import Pipeline
+from ._pipeline import CallOptions, Pipeline, Reconcile
+from ._retry import Retry
 from ._version import __version__
 from .errors import ClientClosedError, ConfigurationError
 from .models import CompanyProfile, Page
-from .pagination import Paginator
+from .pagination import KeyFunc, Paginator
 from .resources import CustomersResource
 
 T = TypeVar("T")
 
 USER_AGENT = f"multimarkets-async/{__version__}"
+
+
+class _Shared:
+    """What a client and its ``with_options`` views share: pool, token, budget, tasks."""
+
+    def __init__(self, session: aiohttp.ClientSession | None, max_connections: int) -> None:
+        self.session = session
+        self.owns_session = session is None
+        self.max_connections = max_connections
+        self.closed = False
+        self.background = BackgroundTasks()
+
+    def get_session(self) -> aiohttp.ClientSession:
+        if self.closed:
+            raise ClientClosedError("the client is closed")
+        if self.session is None:
+            connector = aiohttp.TCPConnector(limit=self.max_connections)
+            self.session = aiohttp.ClientSession(
+                connector=connector, headers={"User-Agent": USER_AGENT}
+            )
+        return self.session
+
+    async def aclose(self) -> None:
+        if self.closed:
+            return
+        self.closed = True
+        await self.background.aclose()
+        if self.owns_session and self.session is not None:
+            await self.session.close()
 
 
 class ManagerClient:
@@ -47,8 +79,11 @@ class ManagerClient:
     the base URL defaults to :data:`PRODUCTION_BASE_URL`.
 
     Use it as an async context manager, or call :meth:`aclose` when done. One client is meant
-    to be shared by all tasks of a program: it holds one connection pool and one token.
-    A ``session`` passed in is used as is and left open on close.
+    to be shared by all tasks of a program: it holds one connection pool, one token and one
+    rate-limit budget. A ``session`` passed in is used as is and left open on close.
+
+    ``timeout`` and ``retry`` are the defaults for every call; :meth:`with_options` gives a
+    view of the same client with other settings for particular calls.
     """
 
     def __init__(
@@ -60,6 +95,8 @@ class ManagerClient:
         *,
         session: aiohttp.ClientSession | None = None,
         timeout: Timeout = DEFAULT_TIMEOUT,
+        retry: Retry | None = None,
+        max_retries: int | None = None,
         lang: str | None = DEFAULT_LANG,
         max_connections: int = DEFAULT_MAX_CONNECTIONS,
     ) -> None:
@@ -85,34 +122,56 @@ class ManagerClient:
         self.app_id = app_id
         self.company_id = company.strip()
         self.base_url = url.rstrip("/")
-        self._timeout = timeout
-        self._max_connections = max_connections
-        self._session = session
-        self._owns_session = session is None
-        self._closed = False
-        self._background = BackgroundTasks()
+        self._options = CallOptions(timeout, _retry_policy(retry or Retry(), max_retries))
+        self._shared = _Shared(session, max_connections)
         self._pipeline = Pipeline(
             base_url=self.base_url,
             company_id=self.company_id,
             app_id=app_id,
             app_secret=Secret(secret),
             lang=lang,
-            timeout=timeout,
-            session=self._get_session,
+            session=self._shared.get_session,
+            login_options=self._options,
         )
         self._raw_operations: dict[tuple[Any, ...], Operation[Any]] = {}
+        self._bind_resources()
+
+    def _bind_resources(self) -> None:
         self.customers = CustomersResource(self)
 
     def __repr__(self) -> str:
         return (
             f"<ManagerClient base_url={self.base_url!r} company_id={self.company_id!r} "
-            f"app_id={self.app_id!r}{' closed' if self._closed else ''}>"
+            f"app_id={self.app_id!r}{' closed' if self.closed else ''}>"
         )
+
+    def with_options(
+        self,
+        *,
+        timeout: Timeout | None = None,
+        retry: Retry | None = None,
+        max_retries: int | None = None,
+        retry_writes: bool | None = None,
+    ) -> ManagerClient:
+        """A view of this client with other per-call settings.
+
+        The view shares the connection pool, token, rate-limit budget and lifecycle::
+
+            await client.with_options(max_retries=0).customers.groups()
+            await client.with_options(timeout=mm.Timeout(read=60)).customers.get(...)
+        """
+        policy = _retry_policy(retry or self._options.retry, max_retries)
+        if retry_writes is not None:
+            policy = dataclasses.replace(policy, retry_writes=retry_writes)
+        view = copy.copy(self)
+        view._options = CallOptions(timeout or self._options.timeout, policy)
+        view._bind_resources()
+        return view
 
     # -- lifecycle ------------------------------------------------------------------------
 
     async def __aenter__(self) -> ManagerClient:
-        if self._closed:
+        if self.closed:
             raise ClientClosedError("the client is closed")
         return self
 
@@ -126,26 +185,15 @@ class ManagerClient:
 
     async def aclose(self) -> None:
         """Stop background page fetches and close the connection pool (if the client owns it)."""
-        if self._closed:
-            return
-        self._closed = True
-        await self._background.aclose()
-        if self._owns_session and self._session is not None:
-            await self._session.close()
+        await self._shared.aclose()
 
     @property
     def closed(self) -> bool:
-        return self._closed
+        return self._shared.closed
 
-    def _get_session(self) -> aiohttp.ClientSession:
-        if self._closed:
-            raise ClientClosedError("the client is closed")
-        if self._session is None:
-            connector = aiohttp.TCPConnector(limit=self._max_connections)
-            self._session = aiohttp.ClientSession(
-                connector=connector, headers={"User-Agent": USER_AGENT}
-            )
-        return self._session
+    @property
+    def _background(self) -> BackgroundTasks:
+        return self._shared.background
 
     # -- calls ----------------------------------------------------------------------------
 
@@ -163,11 +211,13 @@ class ManagerClient:
         version: str | None = API_VERSION,
         path_prefix: str = "",
         timeout: Timeout | None = None,
+        max_retries: int | None = None,
     ) -> Any:
         """Call any bizType directly and return its ``data`` decoded as ``type``.
 
         The escape hatch for operations this SDK does not wrap yet. ``write`` (default True:
-        the safe assumption) tells the retry policy whether the call changes state.
+        the safe assumption) keeps the retry policy from replaying a call that may have
+        reached the server; pass ``write=False`` for reads.
         """
         check.text("biz_type", biz_type)
         key = (biz_type, type, write, version, path_prefix)
@@ -182,18 +232,21 @@ class ManagerClient:
                 path_prefix=path_prefix,
             )
             self._raw_operations[key] = operation
-        return await self._call(operation, body, timeout=timeout)
+        client = self
+        if timeout is not None or max_retries is not None:
+            client = self.with_options(timeout=timeout, max_retries=max_retries)
+        return await client._call(operation, body)
 
     async def _call(
         self,
         operation: Operation[T],
         body: Mapping[str, Any] | None,
         *,
-        timeout: Timeout | None = None,
+        reconcile: Reconcile[T] | None = None,
     ) -> T:
-        if self._closed:
+        if self.closed:
             raise ClientClosedError("the client is closed")
-        return await self._pipeline.call(operation, body, timeout=timeout)
+        return await self._pipeline.call(operation, body, self._options, reconcile=reconcile)
 
     def _paginate(
         self,
@@ -204,6 +257,8 @@ class ManagerClient:
         start_page: int,
         max_items: int | None,
         concurrency: int,
+        key: KeyFunc[T] | None = None,
+        reread_on_drift: bool = False,
     ) -> Paginator[T]:
         check.integer("page_size", page_size, minimum=1, maximum=MAX_PAGE_SIZE)
         check.integer("start_page", start_page, minimum=1)
@@ -222,4 +277,13 @@ class ManagerClient:
             max_items=max_items,
             concurrency=concurrency,
             background=self._background,
+            key=key,
+            reread_on_drift=reread_on_drift,
         )
+
+
+def _retry_policy(base: Retry, max_retries: int | None) -> Retry:
+    if max_retries is None:
+        return base
+    check.integer("max_retries", max_retries, minimum=0)
+    return dataclasses.replace(base, max_retries=max_retries)

@@ -100,12 +100,23 @@ class _RequestError(MultiMarketsError):
 
 
 class TransportError(_RequestError):
-    """The request failed on the wire; the server may or may not have seen it."""
+    """The request failed on the wire.
+
+    ``request_sent`` is False only when the request certainly never left (no connection could
+    be made); otherwise the server may or may not have acted on it.
+    """
 
     def __init__(
-        self, reason: str, *, biz_type: str, trace: str | None = None, attempts: int = 1
+        self,
+        reason: str,
+        *,
+        biz_type: str,
+        trace: str | None = None,
+        attempts: int = 1,
+        request_sent: bool = True,
     ) -> None:
         self.reason = reason
+        self.request_sent = request_sent
         self._set_request(biz_type, trace, attempts)
         super().__init__(self._text())
 

@@ -2,19 +2,27 @@
 
 Page 1 is fetched first to learn ``total``; later pages are fetched concurrently, at most
 ``concurrency`` in flight or waiting to be read, and handed out strictly in page order.
+
+Offset paging over live data shifts records between pages. A walk watches ``total``: once it
+changes, records are de-duplicated by id (in a compact bitmap, not a set of objects), the page
+plan grows with the data, and with ``reread_on_drift`` the pages that records may have slid
+back into are read again so that no record present for the whole walk is missed.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import math
 import sys
 from collections import deque
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Hashable
+from dataclasses import dataclass
 from typing import Generic, TypeVar
 
 import anyio
+import anyio.abc
 import msgspec
 
 from ._background import BackgroundTasks
@@ -24,15 +32,45 @@ from .models import Page
 T = TypeVar("T")
 
 FetchPage = Callable[[int, int], Awaitable[Page[T]]]
+KeyFunc = Callable[[T], Hashable | None]
+
+log = logging.getLogger("multimarkets_async")
+
+RECENT_PAGES = 2  # pages remembered before any drift, to de-duplicate the first shift
+
+
+@dataclass
+class WalkStats:
+    """What one walk saw. ``drifted`` is True when ``total`` changed during the walk."""
+
+    pages: int = 0
+    records: int = 0
+    duplicates: int = 0
+    rereads: int = 0
+    first_total: int | None = None
+    last_total: int | None = None
+    min_total: int | None = None
+    max_total: int | None = None
+
+    @property
+    def drifted(self) -> bool:
+        return self.min_total != self.max_total
+
+    def _saw(self, total: int) -> None:
+        if self.first_total is None:
+            self.first_total = total
+        self.last_total = total
+        self.min_total = total if self.min_total is None else min(self.min_total, total)
+        self.max_total = total if self.max_total is None else max(self.max_total, total)
 
 
 class Paginator(Generic[T]):
     """Walks a paged listing. ``async for record in paginator`` yields records;
     ``async for page in paginator.pages()`` yields whole pages.
 
-    Each iteration is a fresh walk from ``start_page``. A walk that is left early (``break``)
-    stops its prefetching as soon as the iterator is dropped; use ``async with`` or
-    :meth:`aclose` on the iterator to wait for that to finish.
+    Each iteration is a fresh walk from ``start_page``; ``stats`` describes the latest one.
+    A walk left early (``break``) stops its prefetching as soon as the iterator is dropped;
+    use ``async with`` or ``aclose()`` on the iterator to wait for that to finish.
     """
 
     def __init__(
@@ -44,13 +82,18 @@ class Paginator(Generic[T]):
         max_items: int | None,
         concurrency: int,
         background: BackgroundTasks,
+        key: KeyFunc[T] | None = None,
+        reread_on_drift: bool = False,
     ) -> None:
         self._fetch = fetch
         self.page_size = page_size
         self.start_page = start_page
         self.max_items = max_items
         self.concurrency = concurrency
+        self.reread_on_drift = reread_on_drift
+        self._key = key
         self._background = background
+        self.stats = WalkStats()
 
     def __repr__(self) -> str:
         return (
@@ -59,7 +102,9 @@ class Paginator(Generic[T]):
         )
 
     def _walk(self) -> _PageWalk[T]:
-        return _PageWalk(self, self._fetch, self._background)
+        walk = _PageWalk(self, self._fetch, self._background, self._key)
+        self.stats = walk.stats
+        return walk
 
     def __aiter__(self) -> RecordIterator[T]:
         return RecordIterator(self._walk())
@@ -67,6 +112,36 @@ class Paginator(Generic[T]):
     def pages(self) -> PageIterator[T]:
         """Iterate over whole pages (``current``, ``size``, ``total``, ``records``)."""
         return PageIterator(self._walk())
+
+
+class _IdSet:
+    """Ids seen in a walk: non-negative integers in a chunked bitmap (1 bit each), anything
+    else by its hash."""
+
+    __slots__ = ("_chunks", "_hashes")
+
+    def __init__(self) -> None:
+        self._chunks: dict[int, bytearray] = {}
+        self._hashes: set[int] = set()
+
+    def add(self, key: Hashable | None) -> bool:
+        """Record ``key``; False if it was already there. Records without a key always pass."""
+        if key is None:
+            return True
+        if type(key) is int and key >= 0:
+            chunk = self._chunks.get(key >> 16)
+            if chunk is None:
+                chunk = self._chunks[key >> 16] = bytearray(8192)
+            index, bit = (key & 0xFFFF) >> 3, 1 << (key & 7)
+            if chunk[index] & bit:
+                return False
+            chunk[index] |= bit
+            return True
+        digest = hash(key)
+        if digest in self._hashes:
+            return False
+        self._hashes.add(digest)
+        return True
 
 
 class _Slot(Generic[T]):
@@ -91,10 +166,14 @@ def _abandon(slot: _Slot[T]) -> None:
 
 
 class _PageWalk(Generic[T]):
-    """State of one walk: the page plan, the prefetch window and its fetcher task."""
+    """State of one walk: the page plan, the prefetch window, drift handling."""
 
     def __init__(
-        self, settings: Paginator[T], fetch: FetchPage[T], background: BackgroundTasks
+        self,
+        settings: Paginator[T],
+        fetch: FetchPage[T],
+        background: BackgroundTasks,
+        key: KeyFunc[T] | None,
     ) -> None:
         page_size, start_page = settings.page_size, settings.start_page
         max_items = settings.max_items
@@ -103,64 +182,141 @@ class _PageWalk(Generic[T]):
         if max_items is not None and start_page == 1 and max_items < page_size:
             self._size = max(max_items, 1)  # a first page of max_items suffices
         self._start = start_page
+        self._max_items = max_items
         self._remaining = max_items
         self._concurrency = settings.concurrency
+        self._reread = settings.reread_on_drift and key is not None
+        self._key = key
         self._background = background
+        self.stats = WalkStats()
         self._next_number = start_page
         self._last_page: int | None = None  # None until page 1 tells `total`
+        self._open_ended = False
         self._window: deque[_Slot[T]] = deque()
         self._pending: list[_Slot[T]] = []  # submitted before the fetcher task started
         self._group: anyio.abc.TaskGroup | None = None
         self._task: asyncio.Task[None] | None = None
         self._finished = max_items == 0
-        self._open_ended = False
+        self._ready: deque[Page[T]] = deque()  # re-read pages waiting to be handed out
+        self._recent: deque[list[T]] = deque(maxlen=RECENT_PAGES)
+        self._seen: _IdSet | None = None  # created when drift is first seen
+        self._previous_total: int | None = None
 
     # -- consumer side -----------------------------------------------------------------
 
     async def next_page(self) -> Page[T]:
-        if self._finished:
-            raise StopAsyncIteration
-        try:
-            if self._last_page is None:
-                page = await self._fetch(self._next_number, self._size)
-                self._next_number += 1
-                self._plan(page)
-                if self._concurrency > 1 and page.records:
-                    self._fill_window()  # prefetch while the caller reads page 1
-            else:
-                page = await self._next_from_window()
-        except BaseException:
-            await self.aclose()
-            raise
-        return self._deliver(page)
+        while True:
+            if self._ready:
+                return self._ready.popleft()
+            if self._finished:
+                raise StopAsyncIteration
+            try:
+                page = await self._next_fetched()
+                delivered = await self._accept(page)
+            except BaseException:
+                await self.aclose()
+                raise
+            if delivered is not None:
+                return delivered
+
+    async def _next_fetched(self) -> Page[T]:
+        if self._last_page is None:
+            page = await self._fetch(self._next_number, self._size)
+            self._next_number += 1
+            self.stats.pages += 1
+            self._plan(page)
+            if self._concurrency > 1 and page.records:
+                self._fill_window()  # prefetch while the caller reads page 1
+            return page
+        return await self._next_from_window()
 
     def _plan(self, first: Page[T]) -> None:
         if first.total < len(first.records):
             # `total` contradicts the page (placeholder zeros): walk until a short page.
             self._open_ended = True
-            last = sys.maxsize
+            self._last_page = sys.maxsize
         else:
-            last = max(math.ceil(first.total / self._size), self._start)
-        if self._remaining is not None:
-            pages_needed = math.ceil(self._remaining / self._size)
-            last = min(last, self._start + pages_needed - 1)
-        self._last_page = last
+            self._last_page = max(math.ceil(first.total / self._size), self._start)
+        self._cap_plan()
 
-    def _deliver(self, page: Page[T]) -> Page[T]:
+    def _cap_plan(self) -> None:
+        assert self._last_page is not None
+        if self._max_items is not None:
+            wanted = self._max_items + self.stats.duplicates
+            self._last_page = min(self._last_page, self._start + math.ceil(wanted / self._size) - 1)
+
+    async def _accept(self, page: Page[T]) -> Page[T] | None:
+        """Apply drift handling, de-duplication and ``max_items`` to a fetched page."""
+        stats = self.stats
         records = page.records
+        number = page.current or self._next_number - 1
         if not records:
             self._finish()
             raise StopAsyncIteration
+        if not self._open_ended:
+            self._track_total(page.total)
+        if self._seen is not None:
+            fresh = [r for r in records if self._seen.add(self._key(r))]  # type: ignore[misc]
+            stats.duplicates += len(records) - len(fresh)
+        else:
+            fresh = records
+            if self._key is not None:
+                self._recent.append(records)
+        if self._reread and self._previous_total is not None and page.total < self._previous_total:
+            await self._reread_before(number, self._previous_total - page.total)
+        self._previous_total = page.total
+        if self._remaining is not None and len(fresh) >= self._remaining:
+            fresh = fresh[: self._remaining]
+            self._finish()
         if self._remaining is not None:
-            if len(records) >= self._remaining:
-                page = msgspec.structs.replace(page, records=records[: self._remaining])
-                self._finish()
-            self._remaining -= len(page.records)
+            self._remaining -= len(fresh)
         assert self._last_page is not None
         exhausted = self._next_number > self._last_page and not self._window
         if exhausted or (self._open_ended and len(records) < self._size):
             self._finish()
+        if fresh is not records:
+            page = msgspec.structs.replace(page, records=fresh)
+        stats.records += len(fresh)
+        if not fresh:
+            return None
+        if self._ready:  # re-read records come first: they belong before this page
+            self._ready.append(page)
+            return self._ready.popleft()
         return page
+
+    def _track_total(self, total: int) -> None:
+        stats = self.stats
+        before = stats.max_total
+        stats._saw(total)
+        if stats.first_total != total and self._seen is None and self._key is not None:
+            log.warning(
+                "listing changed during the walk: total was %d, now %d; de-duplicating by id",
+                stats.first_total,
+                total,
+            )
+            seen = self._seen = _IdSet()
+            key = self._key
+            for records in self._recent:
+                for record in records:
+                    seen.add(key(record))
+            self._recent.clear()
+        if before is not None and total > before and self._last_page is not None:
+            self._last_page = max(self._last_page, math.ceil(total / self._size))
+            self._cap_plan()
+
+    async def _reread_before(self, number: int, shift: int) -> None:
+        """Read again the pages that records may have slid back into (deletions ahead)."""
+        assert self._seen is not None
+        frontier = (number - 1) * self._size
+        first = max(self._start, (max(frontier - shift, 0) // self._size) + 1)
+        for again in range(first, number):
+            page = await self._fetch(again, self._size)
+            self.stats.pages += 1
+            self.stats.rereads += 1
+            fresh = [r for r in page.records if self._seen.add(self._key(r))]  # type: ignore[misc]
+            if fresh:
+                self.stats.records += len(fresh)
+                self._ready.append(msgspec.structs.replace(page, records=fresh))
 
     async def _next_from_window(self) -> Page[T]:
         assert self._last_page is not None
@@ -169,6 +325,7 @@ class _PageWalk(Generic[T]):
                 self._finish()
                 raise StopAsyncIteration
             self._next_number += 1
+            self.stats.pages += 1
             return await self._fetch(self._next_number - 1, self._size)
         self._fill_window()
         if not self._window:
@@ -179,6 +336,7 @@ class _PageWalk(Generic[T]):
         if slot.error is not None:
             raise slot.error
         assert slot.page is not None
+        self.stats.pages += 1
         if slot.page.records:
             self._fill_window()  # keep `concurrency` pages coming while this one is read
         return slot.page
@@ -210,6 +368,16 @@ class _PageWalk(Generic[T]):
         self._group = None
 
     def _finish(self) -> None:
+        if not self._finished and self.stats.drifted:
+            stats = self.stats
+            log.warning(
+                "walk finished with drift: total %s at the start, %s at the end "
+                "(%d duplicates skipped, %d pages re-read)",
+                stats.first_total,
+                stats.last_total,
+                stats.duplicates,
+                stats.rereads,
+            )
         self._finished = True
         self.cancel()
 
@@ -247,6 +415,7 @@ class _PageWalk(Generic[T]):
     async def aclose(self) -> None:
         """Stop prefetching and wait until every in-flight request has been cancelled."""
         self.cancel()
+        self._ready.clear()
         task = self._task
         if task is not None and not task.done():
             with anyio.CancelScope(shield=True):
@@ -260,15 +429,14 @@ class _WalkIterator(Generic[T]):
     def __del__(self) -> None:
         self._walk.cancel()
 
+    @property
+    def stats(self) -> WalkStats:
+        """What this walk saw so far (pages, records, drift, duplicates, re-reads)."""
+        return self._walk.stats
+
     async def aclose(self) -> None:
         """Stop the walk and wait for in-flight page requests to be cancelled."""
         await self._walk.aclose()
-
-    async def __aenter__(self) -> _WalkIterator[T]:
-        return self
-
-    async def __aexit__(self, *exc_info: object) -> None:
-        await self.aclose()
 
 
 class PageIterator(_WalkIterator[T]):
@@ -282,6 +450,9 @@ class PageIterator(_WalkIterator[T]):
 
     async def __aenter__(self) -> PageIterator[T]:
         return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
 
 
 class RecordIterator(_WalkIterator[T]):
@@ -306,5 +477,8 @@ class RecordIterator(_WalkIterator[T]):
     async def __aenter__(self) -> RecordIterator[T]:
         return self
 
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
 
-__all__ = ["PageIterator", "Paginator", "RecordIterator"]
+
+__all__ = ["KeyFunc", "PageIterator", "Paginator", "RecordIterator", "WalkStats"]

@@ -11,6 +11,8 @@ from multimarkets_async.sandbox import Sandbox
 
 LOOP_PROBLEMS: list[dict[str, Any]] = []
 
+FAST_RETRY = mm.Retry(base=0.001, cap=0.01)  # real retries, without real waiting
+
 
 def _new_loop() -> asyncio.AbstractEventLoop:
     """An event loop that records what it would otherwise only log (e.g. a task destroyed
@@ -42,5 +44,5 @@ async def sandbox() -> AsyncIterator[Sandbox]:
 
 @pytest.fixture
 async def client(sandbox: Sandbox) -> AsyncIterator[mm.ManagerClient]:
-    async with mm.ManagerClient(**sandbox.credentials()) as c:
+    async with mm.ManagerClient(**sandbox.credentials(), retry=FAST_RETRY) as c:
         yield c

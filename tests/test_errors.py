@@ -18,6 +18,12 @@ GROUPS = "customer.admin.CustomerGroupAdminApiService.groupList"
 PAGE = "customer.admin.WhiteCustomerAdminApiService.page"
 
 
+@pytest.fixture
+def client(sandbox: Sandbox, client: mm.ManagerClient) -> mm.ManagerClient:
+    """The shared client with retries off: each injected fault surfaces as is."""
+    return client.with_options(max_retries=0)
+
+
 def assert_names_request(error: Any, sandbox: Sandbox, biz_type: str) -> None:
     assert error.biz_type == biz_type
     assert error.trace and error.trace.startswith("mm-")
@@ -60,7 +66,9 @@ async def test_codes_map_to_classes(
 
 
 async def test_authentication_error_from_wrong_secret(sandbox: Sandbox) -> None:
-    async with mm.ManagerClient(**sandbox.credentials() | {"app_secret": "nope"}) as c:
+    async with mm.ManagerClient(
+        **sandbox.credentials() | {"app_secret": "nope"}, max_retries=0
+    ) as c:
         with pytest.raises(mm.AuthenticationError) as caught:
             await c.customers.groups()
     assert caught.value.code == "GGATEWAY_CODE_101"
@@ -68,28 +76,25 @@ async def test_authentication_error_from_wrong_secret(sandbox: Sandbox) -> None:
 
 
 async def test_permission_denied_for_another_company(sandbox: Sandbox) -> None:
-    async with mm.ManagerClient(**sandbox.credentials() | {"company_id": 999}) as c:
+    async with mm.ManagerClient(**sandbox.credentials() | {"company_id": 999}, max_retries=0) as c:
         with pytest.raises(mm.PermissionDeniedError) as caught:
             await c.customers.groups()
     assert caught.value.code == "GGATEWAY_CODE_019"
     assert_names_request(caught.value, sandbox, GROUPS)
 
 
-async def test_rate_limit_error_carries_retry_after() -> None:
-    async with (
-        Sandbox(customers=10, rate_limit=2, rate_window=30) as sb,
-        mm.ManagerClient(**sb.credentials()) as c,
-    ):
-        await c.customers.groups()
-        await c.customers.groups()
-        with pytest.raises(mm.RateLimitError) as caught:
-            await c.customers.groups()
+async def test_rate_limit_error_carries_retry_after(
+    client: mm.ManagerClient, sandbox: Sandbox
+) -> None:
+    sandbox.inject("rate_limit", biz_type=GROUPS, delay=7)
+    with pytest.raises(mm.RateLimitError) as caught:
+        await client.customers.groups()
     error = caught.value
     assert error.http_status == 429
     assert error.code == "GGATEWAY_CODE_018"
-    assert error.retry_after is not None and 0 < error.retry_after <= 30
+    assert error.retry_after == 7
     assert error.retryable
-    assert sb.statuses[(GROUPS, 429)] == 1
+    assert sandbox.statuses[(GROUPS, 429)] == 1
 
 
 async def test_invalid_request_for_oversized_page_sent_raw(
@@ -161,14 +166,19 @@ async def test_connection_refused() -> None:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    async with mm.ManagerClient("a", "b", 1, f"http://127.0.0.1:{port}/openapi-b") as c:
+    url = f"http://127.0.0.1:{port}/openapi-b"
+    async with mm.ManagerClient("a", "b", 1, url, retry=mm.Retry(max_retries=2, base=0.001)) as c:
         with pytest.raises(mm.APIConnectionError) as caught:
             await c.customers.groups()
     assert caught.value.biz_type == "admin.admin.CompanyAuthDubboService.auth"
+    assert caught.value.attempts == 3 and "after 3 attempts" in str(caught.value)
+    assert not caught.value.request_sent
 
 
 async def test_timeout(sandbox: Sandbox) -> None:
-    async with mm.ManagerClient(**sandbox.credentials(), timeout=mm.Timeout(read=0.1)) as c:
+    async with mm.ManagerClient(
+        **sandbox.credentials(), timeout=mm.Timeout(read=0.1), max_retries=0
+    ) as c:
         await c.customers.groups()
         sandbox.inject("delay", biz_type=GROUPS, delay=0.5)
         with pytest.raises(mm.APITimeoutError) as caught:

@@ -19,7 +19,7 @@ PASSWORD = "Plain-Pa55word!"
 async def test_nothing_secret_leaks(sandbox: Sandbox, caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.DEBUG)
     errors: list[BaseException] = []
-    async with mm.ManagerClient(**sandbox.credentials()) as c:
+    async with mm.ManagerClient(**sandbox.credentials(), max_retries=0) as c:
         await c.customers.create(
             phone="13700000000",
             password=PASSWORD,

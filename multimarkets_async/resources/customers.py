@@ -56,12 +56,15 @@ class CustomersResource(Resource):
         start_page: int = 1,
         max_items: int | None = None,
         concurrency: int = DEFAULT_PAGE_CONCURRENCY,
+        reread_on_drift: bool = False,
     ) -> Paginator[Customer]:
         """Every customer, page after page, newest first.
 
         ``page_size`` is 1..2000 (default 2000); ``concurrency`` pages are fetched ahead in
         parallel (1 = strictly sequential); ``max_items`` stops after that many records.
-        ``customer_no`` narrows the listing to one customer number.
+        ``customer_no`` narrows the listing to one customer number. No customer is yielded
+        twice in one walk, even when sign-ups shift the pages; ``reread_on_drift`` also reads
+        pages again after deletions so that no customer present throughout is skipped.
         """
         body = check.drop_none(
             customerNo=None if customer_no is None else check.text("customer_no", customer_no)
@@ -73,6 +76,8 @@ class CustomersResource(Resource):
             start_page=start_page,
             max_items=max_items,
             concurrency=concurrency,
+            key=_customer_id,
+            reread_on_drift=reread_on_drift,
         )
 
     async def create(
@@ -207,6 +212,10 @@ class CustomersResource(Resource):
         raise NotFoundError(
             CUSTOMER_NOT_FOUND, biz_type=PAGE.biz_type, server_message=f"no customer {customer_no}"
         )
+
+
+def _customer_id(customer: Customer) -> int | None:
+    return customer.id
 
 
 def _md5_hex(password: str) -> str:

@@ -319,6 +319,16 @@ class SandboxApp:
             return web.Response(body=HTML_502, status=fault.status or 502, content_type="text/html")
         elif kind is FaultKind.DISCONNECT:
             return self._drop(request)
+        elif kind is FaultKind.RATE_LIMIT:
+            window = self.config.rate_window
+            headers = {
+                "x-ratelimit-limit": str(self.config.rate_limit or 60),
+                "x-ratelimit-remairing": "0",
+                "x-ratelimit-reset": str(int(window) if window == int(window) else window),
+                "Retry-After": str(max(1, round(fault.delay or 1))),
+            }
+            body = self._failure("GGATEWAY_CODE_018", trace, None, None, "", time.perf_counter())
+            return self._json(body, 429, headers)
         return None
 
     async def _fault_after(

@@ -17,6 +17,7 @@ class FaultKind(str, Enum):
     COMMIT_THEN_DISCONNECT = "commit_then_disconnect"  # the request takes effect, the reply is lost
     DELAY = "delay"  # the response is held back `delay` seconds, then sent normally
     EXPIRE_TOKENS = "expire_tokens"  # every token expires just before this request is checked
+    RATE_LIMIT = "rate_limit"  # HTTP 429 with the gateway's rate-limit headers and Retry-After
 
 
 @dataclass

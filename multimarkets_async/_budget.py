@@ -1,0 +1,130 @@
+"""Client-side rate-limit budget, per endpoint, shared by every task using one client.
+
+The gateway reports ``x-ratelimit-limit`` (calls per window), ``x-ratelimit-remairing`` (sic;
+``-remaining`` is read too) and ``x-ratelimit-reset`` (the window's *length* in seconds, not
+a countdown). Callers draw on the remaining budget before sending; when it is spent they wait
+for the window to end instead of drawing 429s.
+
+The window's start is never reported, so it is estimated conservatively: a window is taken to
+end one window-length after the first reply seen in it. That is never earlier than the
+server's own reset, so waiting for it cannot cause a 429.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable, Mapping
+
+import anyio
+
+UNKNOWN_WINDOW_WAIT = 1.0  # wait after a 429 that says nothing about its window
+
+
+def _number(headers: Mapping[str, str], *names: str) -> float | None:
+    for name in names:
+        value = headers.get(name)
+        if value is not None:
+            try:
+                number = float(value)
+            except ValueError:
+                continue
+            if math.isfinite(number) and number >= 0:
+                return number
+    return None
+
+
+class _Endpoint:
+    __slots__ = ("changed", "limit", "pending", "remaining", "reset_at", "window")
+
+    def __init__(self) -> None:
+        self.limit: int | None = None
+        self.window: float | None = None
+        self.remaining: int | None = None  # None: nothing known, no gating
+        self.reset_at: float | None = None  # end of the current window, once known
+        self.pending = 0  # sent, reply not yet seen
+        self.changed = anyio.Event()
+
+    def available(self, now: float) -> bool:
+        if self.reset_at is not None and now >= self.reset_at:
+            self.reset_at = None  # a fresh window; its end is learned from the next reply
+            self.remaining = self.limit
+        return self.remaining is None or self.remaining - self.pending > 0
+
+    def notify(self) -> None:
+        self.changed.set()
+        self.changed = anyio.Event()
+
+
+class RateLimitBudget:
+    """Budgets for every endpoint (bizType) a client calls."""
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self._clock = clock
+        self._endpoints: dict[str, _Endpoint] = {}
+
+    def _endpoint(self, key: str) -> _Endpoint:
+        endpoint = self._endpoints.get(key)
+        if endpoint is None:
+            endpoint = self._endpoints[key] = _Endpoint()
+        return endpoint
+
+    async def acquire(self, key: str) -> None:
+        """Wait until the endpoint's budget allows one more call, then take it."""
+        endpoint = self._endpoint(key)
+        while not endpoint.available(self._clock()):
+            changed = endpoint.changed
+            if endpoint.reset_at is None:
+                await changed.wait()  # a reply in flight will say when the window ends
+            else:
+                with anyio.move_on_after(max(endpoint.reset_at - self._clock(), 0.0)):
+                    await changed.wait()
+        endpoint.pending += 1
+
+    def settle(
+        self,
+        key: str,
+        headers: Mapping[str, str] | None,
+        *,
+        rate_limited: bool = False,
+        retry_after: float | None = None,
+    ) -> None:
+        """Record the reply (or the failure, with ``headers`` None) of a call taken earlier."""
+        endpoint = self._endpoint(key)
+        endpoint.pending = max(0, endpoint.pending - 1)
+        now = self._clock()
+        if headers is not None:
+            limit = _number(headers, "x-ratelimit-limit")
+            remaining = _number(headers, "x-ratelimit-remairing", "x-ratelimit-remaining")
+            window = _number(headers, "x-ratelimit-reset")
+            if limit is not None:
+                endpoint.limit = int(limit)
+            if window is not None and window > 0:
+                endpoint.window = window
+            if remaining is not None and endpoint.window is not None:
+                if endpoint.reset_at is None:
+                    endpoint.reset_at = now + endpoint.window
+                    endpoint.remaining = int(remaining)
+                else:
+                    current = endpoint.remaining
+                    endpoint.remaining = (
+                        int(remaining) if current is None else min(current, int(remaining))
+                    )
+        if rate_limited:
+            endpoint.remaining = 0
+            wait = (
+                retry_after if retry_after is not None else endpoint.window or UNKNOWN_WINDOW_WAIT
+            )
+            endpoint.reset_at = max(endpoint.reset_at or 0.0, now + wait)
+        endpoint.notify()
+
+    def snapshot(self, key: str) -> dict[str, float | int | None]:
+        """The budget as currently understood (for logs and tests)."""
+        endpoint = self._endpoint(key)
+        return {
+            "limit": endpoint.limit,
+            "window": endpoint.window,
+            "remaining": endpoint.remaining,
+            "pending": endpoint.pending,
+            "reset_in": None if endpoint.reset_at is None else endpoint.reset_at - self._clock(),
+        }

@@ -1,0 +1,86 @@
+"""Retry policy: which failures are retried, how long to wait, and when a write may be replayed.
+
+Waits follow the ``backoff`` library's exponential schedule with full jitter. A rate-limited
+call waits for the server's window instead (see ``_ratelimit``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import backoff
+
+from .errors import (
+    APIConnectionError,
+    APITimeoutError,
+    MultiMarketsError,
+    RateLimitError,
+    RequestExpiredError,
+    ServiceUnavailableError,
+    TransportError,
+    UndecodableResponseError,
+)
+
+RETRYABLE_HTTP_STATUSES = frozenset({429, 500, 502, 503, 504})
+
+# Gateway answers that prove the request never reached the business service.
+_NOT_DISPATCHED_CODES = frozenset({"GGATEWAY_CODE_012"})
+_NOT_DISPATCHED_HTTP = frozenset({429, 503})
+
+
+@dataclass(frozen=True, slots=True)
+class Retry:
+    """How a client retries failed calls.
+
+    ``max_retries`` retries after the first attempt; waits grow as ``base * 2**n`` up to ``cap``
+    seconds, each drawn uniformly from zero to that bound (full jitter). A server's
+    ``Retry-After`` (up to ``max_retry_after``) replaces the computed wait for rate limits.
+    ``retry_writes`` lets writes be replayed even when the first attempt may have reached the
+    server: only for calls known to be idempotent.
+    """
+
+    max_retries: int = 3
+    base: float = 0.5
+    cap: float = 8.0
+    max_retry_after: float = 120.0
+    retry_writes: bool = False
+
+    def __post_init__(self) -> None:
+        if self.max_retries < 0 or self.base < 0 or self.cap < 0 or self.max_retry_after < 0:
+            raise ValueError("retry settings must not be negative")
+
+    def waits(self) -> Iterator[float]:
+        """The jittered wait before each retry, in order."""
+        schedule = backoff.expo(base=2, factor=self.base, max_value=self.cap)
+        next(schedule)  # prime the generator, as backoff's own decorators do
+        for bound in schedule:
+            yield backoff.full_jitter(bound)
+
+
+DEFAULT_RETRY = Retry()
+NO_RETRY = Retry(max_retries=0)
+
+
+def is_retryable(error: MultiMarketsError) -> bool:
+    """Whether a read failing with ``error`` may succeed if sent again."""
+    if isinstance(error, TransportError | RateLimitError | RequestExpiredError):
+        return True
+    if isinstance(error, ServiceUnavailableError):
+        return True
+    if isinstance(error, UndecodableResponseError):
+        return error.http_status in RETRYABLE_HTTP_STATUSES
+    return False
+
+
+def was_not_processed(error: MultiMarketsError) -> bool:
+    """Whether ``error`` proves the server did not act on the request (safe to replay a write)."""
+    if isinstance(error, RateLimitError | RequestExpiredError):
+        return True
+    if isinstance(error, APIConnectionError | APITimeoutError):
+        return not error.request_sent
+    if isinstance(error, ServiceUnavailableError):
+        return error.code in _NOT_DISPATCHED_CODES or error.http_status in _NOT_DISPATCHED_HTTP
+    if isinstance(error, UndecodableResponseError):
+        return error.http_status in _NOT_DISPATCHED_HTTP
+    return False
