@@ -18,8 +18,6 @@ from collections.abc import Callable, Mapping
 
 import anyio
 
-UNKNOWN_WINDOW_WAIT = 1.0  # wait after a 429 that says nothing about its window
-
 
 def _number(headers: Mapping[str, str], *names: str) -> float | None:
     for name in names:
@@ -111,12 +109,16 @@ class RateLimitBudget:
                         int(remaining) if current is None else min(current, int(remaining))
                     )
         if rate_limited:
-            endpoint.remaining = 0
-            wait = (
-                retry_after if retry_after is not None else endpoint.window or UNKNOWN_WINDOW_WAIT
-            )
-            endpoint.reset_at = max(endpoint.reset_at or 0.0, now + wait)
+            wait = retry_after if retry_after is not None else endpoint.window
+            if wait is not None:  # else the caller's backoff decides the wait
+                endpoint.remaining = 0
+                endpoint.reset_at = max(endpoint.reset_at or 0.0, now + wait)
         endpoint.notify()
+
+    def blocked(self, key: str) -> bool:
+        """Whether callers of ``key`` must wait for the current window to end."""
+        endpoint = self._endpoint(key)
+        return endpoint.reset_at is not None and not endpoint.available(self._clock())
 
     def snapshot(self, key: str) -> dict[str, float | int | None]:
         """The budget as currently understood (for logs and tests)."""

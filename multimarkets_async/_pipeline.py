@@ -131,22 +131,25 @@ class Pipeline:
             try:
                 return await self._call_once(operation, payload, limits)
             except MultiMarketsError as error:
-                retry = attempt <= policy.max_retries and is_retryable(error)
-                ambiguous = operation.write and not policy.retry_writes
-                if retry and ambiguous and not was_not_processed(error):
+                retryable = is_retryable(error)
+                may_have_acted = operation.write and not was_not_processed(error)
+                if retryable and may_have_acted and not policy.retry_writes:
                     if reconcile is None:
-                        retry = False
+                        retryable = False  # it may have taken effect: never replay blindly
                     else:
                         outcome = await reconcile()
                         if outcome is not None:
-                            log.debug("%s: the failed attempt had taken effect", operation.biz_type)
+                            log.debug("%s: the failed attempt took effect", operation.biz_type)
                             return outcome
-                if not retry:
+                if not retryable or attempt > policy.max_retries:
                     if hasattr(error, "attempts"):
                         error.attempts = attempt
                     raise
-                # A rate-limited call waits in the budget for the window to end instead.
-                wait = 0.0 if isinstance(error, RateLimitError) else next(waits)
+                # A rate-limited call waits in the budget for its window to end, when known.
+                budgeted = isinstance(error, RateLimitError) and self.budget.blocked(
+                    operation.biz_type
+                )
+                wait = 0.0 if budgeted else next(waits)
                 log.debug(
                     "%s: attempt %d failed (%s), retrying in %.3f s; trace %s",
                     operation.biz_type,

@@ -15,6 +15,7 @@ from ._export import ExportSummary, export_jsonl
 from ._progress import progress_for
 from .client import ManagerClient
 from .errors import ConfigurationError, MultiMarketsError
+from .sandbox._faults import CHAOS_KINDS
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -69,6 +70,20 @@ def _parser() -> argparse.ArgumentParser:
     sandbox.add_argument(
         "--rate-window", type=float, default=60.0, help="rate-limit window in seconds"
     )
+    sandbox.add_argument(
+        "--fault-rate", type=float, default=0.0, help="share of calls given a random fault (0..1)"
+    )
+    sandbox.add_argument(
+        "--faults",
+        default=",".join(CHAOS_KINDS),
+        help=f"comma-separated fault kinds to draw from (default: {','.join(CHAOS_KINDS)})",
+    )
+    sandbox.add_argument("--slow-delay", type=float, default=2.0, help="seconds a slow reply takes")
+    sandbox.add_argument(
+        "--retry-after", type=float, default=1.0, help="Retry-After of a random 429"
+    )
+    sandbox.add_argument("--insert-per-call", type=int, default=0, help="sign-ups per list call")
+    sandbox.add_argument("--delete-per-call", type=int, default=0, help="deletions per list call")
     sandbox.set_defaults(run=_sandbox)
     return parser
 
@@ -129,15 +144,25 @@ def _count_ids(path: Path) -> tuple[int, int]:
 async def _sandbox(args: argparse.Namespace) -> int:
     from .sandbox import Sandbox
 
+    kinds = tuple(kind.strip() for kind in args.faults.split(",") if kind.strip())
+    unknown = sorted(set(kinds) - set(CHAOS_KINDS))
+    if unknown:
+        raise ConfigurationError(f"unknown fault kinds: {', '.join(unknown)}")
     sandbox = Sandbox(
         customers=args.customers,
+        host=args.host,
+        port=args.port,
         seed=args.seed,
         latency=args.latency,
         token_ttl=args.token_ttl,
         rate_limit=args.rate_limit,
         rate_window=args.rate_window,
-        host=args.host,
-        port=args.port,
+        fault_rate=args.fault_rate,
+        fault_kinds=kinds,
+        slow_delay=args.slow_delay,
+        retry_after=args.retry_after,
+        insert_per_call=args.insert_per_call,
+        delete_per_call=args.delete_per_call,
     )
     async with sandbox:
         print(f"MultiMarkets sandbox: {args.customers:,} customers at {sandbox.base_url}")

@@ -10,7 +10,7 @@ from typing import Any
 from .. import _validation as check
 from .._config import DEFAULT_PAGE_CONCURRENCY, MAX_PAGE_SIZE
 from .._operation import Operation, op
-from ..errors import NotFoundError, ValidationError
+from ..errors import ConflictError, NotFoundError, ValidationError
 from ..models import (
     Customer,
     CustomerDetail,
@@ -43,6 +43,7 @@ EXISTS: Operation[int] = op("customer.app.CustomerWebApiService.checkCustomerExi
 
 CUSTOMER_NOT_FOUND = "USCUSTOMER_API_0000003"
 THIRD_SERVER_CODE_MAX = 50
+RECONCILE_SEARCH = 500  # newest customers searched for one whose creation reply was lost
 
 
 class CustomersResource(Resource):
@@ -138,7 +139,12 @@ class CustomersResource(Resource):
                 }
                 for mode, currency in trade_type_currencies.items()
             ]
-        return await self._client._call(CREATE, body)
+
+        async def reconcile() -> str | None:
+            """After an ambiguous failure: did the first attempt create the customer?"""
+            return await self._created_customer_no(body.get("phone"), body.get("email"), phone_area)
+
+        return await self._client._call(CREATE, body, reconcile=reconcile)
 
     async def get(
         self,
@@ -203,6 +209,30 @@ class CustomersResource(Resource):
             phoneArea=None if phone_area is None else check.phone_area("phone_area", phone_area),
         )
         return await self._client._call(EXISTS, body) == 1
+
+    async def _created_customer_no(
+        self, phone: str | None, email: str | None, phone_area: str | None
+    ) -> str | None:
+        """The number of the customer with this phone or email if one exists now, else None.
+
+        New customers are listed first, so the newest page is searched for the match.
+        """
+        if phone is not None:
+            exists = await self.exists(phone=phone, phone_area=phone_area)
+        else:
+            exists = await self.exists(email=email)
+        if not exists:
+            return None
+        wanted = phone if phone is not None else (email or "").lower()
+        async for customer in self.list(page_size=RECONCILE_SEARCH, max_items=RECONCILE_SEARCH):
+            found = customer.phone if phone is not None else (customer.email or "").lower()
+            if found == wanted and customer.customer_no is not None:
+                return customer.customer_no
+        raise ConflictError(
+            "USCUSTOMER_API_0000106" if phone is not None else "USCUSTOMER_API_0000107",
+            biz_type=CREATE.biz_type,
+            server_message="the customer exists but is not among the newest; it may predate this",
+        )
 
     async def _id_of(self, customer_no: str) -> int:
         page = await self._client._call(PAGE, {"customerNo": customer_no, "current": 1, "size": 1})

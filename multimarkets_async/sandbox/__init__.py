@@ -5,7 +5,7 @@ its own, so that a wrong field name or type in a client model cannot round-trip 
 """
 
 from ._app import SandboxConfig, password_md5
-from ._faults import Fault, FaultKind
+from ._faults import CHAOS_KINDS, Fault, FaultKind
 from ._server import Sandbox
 
-__all__ = ["Fault", "FaultKind", "Sandbox", "SandboxConfig", "password_md5"]
+__all__ = ["CHAOS_KINDS", "Fault", "FaultKind", "Sandbox", "SandboxConfig", "password_md5"]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import random
 import re
 import time
 import uuid
@@ -21,7 +22,7 @@ from aiohttp import web
 
 from .._vendor import error_messages
 from ._data import COMPANY_ID, GROUPS, CustomerStore
-from ._faults import Fault, FaultKind, FaultPlan
+from ._faults import CHAOS_KINDS, Fault, FaultKind, FaultPlan
 from ._ratelimit import RateLimiter
 
 AUTH_BIZ_TYPE = "admin.admin.CompanyAuthDubboService.auth"
@@ -33,11 +34,7 @@ _decode_body = msgspec.json.Decoder(dict[str, Any])
 _MD5_HEX = re.compile(r"^[0-9a-f]{32}$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
-HTML_502 = (
-    b"<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n"
-    b"<center><h1>502 Bad Gateway</h1></center>\r\n<hr><center>nginx</center>\r\n"
-    b"</body>\r\n</html>\r\n"
-)
+DOWNSTREAM_CODES = ("GGATEWAY_CODE_011", "GGATEWAY_CODE_012", "GGATEWAY_CODE_902", "G500")
 
 
 class ApiFailure(Exception):
@@ -63,6 +60,12 @@ class SandboxConfig:
     rate_window: float = 60.0
     max_clock_skew: float = 300.0
     total_bias: int = 0  # report `total` off by this much (never below 0), like stale counts
+    fault_rate: float = 0.0  # share of business calls that get a random fault
+    fault_kinds: tuple[str, ...] = CHAOS_KINDS
+    slow_delay: float = 2.0  # seconds a "slow" fault holds the response back
+    retry_after: float = 1.0  # Retry-After of a random 429
+    insert_per_call: int = 0  # customers signed up before each customer-list call
+    delete_per_call: int = 0  # customers deleted before each customer-list call
 
 
 @dataclass
@@ -95,6 +98,7 @@ class SandboxState:
     max_in_flight: int = 0
     last_headers: dict[str, dict[str, str]] = field(default_factory=dict)
     traces: deque[str] = field(default_factory=lambda: deque(maxlen=100_000))
+    log: deque[tuple[float, str, int]] = field(default_factory=lambda: deque(maxlen=100_000))
 
 
 class SandboxApp:
@@ -106,6 +110,8 @@ class SandboxApp:
         self.limiter = (
             RateLimiter(config.rate_limit, config.rate_window) if config.rate_limit else None
         )
+        self._chaos = random.Random(config.seed)
+        self._mutations = random.Random(config.seed + 1)
         self._page_cache: OrderedDict[tuple[int, int, int], bytes] = OrderedDict()
         self.routes: dict[str, _Route] = {
             "customer.admin.WhiteCustomerAdminApiService.page": _Route(self._page),
@@ -159,7 +165,7 @@ class SandboxApp:
             state.traces.append(trace)
         headers: dict[str, str] = {}
 
-        fault = state.faults.take(biz_type, is_auth)
+        fault = state.faults.take(biz_type, is_auth) or self._random_fault(is_auth)
         if fault is not None:
             early = await self._fault_before(request, fault, biz_type, trace)
             if early is not None:
@@ -303,9 +309,20 @@ class SandboxApp:
 
     def _count(self, biz_type: str, response: web.StreamResponse) -> web.StreamResponse:
         self.state.statuses[(biz_type, response.status)] += 1
+        self.state.log.append((time.monotonic(), biz_type, response.status))
         return response
 
     # -- faults ---------------------------------------------------------------------------
+
+    def _random_fault(self, is_auth: bool) -> Fault | None:
+        """A seeded random fault for ``fault_rate`` of business calls."""
+        config = self.config
+        if is_auth or config.fault_rate <= 0 or self._chaos.random() >= config.fault_rate:
+            return None
+        kind = self._chaos.choice(config.fault_kinds)
+        if kind == "downstream":
+            return Fault(FaultKind.CODE, code=self._chaos.choice(DOWNSTREAM_CODES))
+        return chaos_fault(kind, config.slow_delay, config.retry_after)
 
     async def _fault_before(
         self, request: web.Request, fault: Fault, biz_type: str, trace: str | None
@@ -316,7 +333,7 @@ class SandboxApp:
         elif kind is FaultKind.DELAY:
             await asyncio.sleep(fault.delay)
         elif kind is FaultKind.HTML:
-            return web.Response(body=HTML_502, status=fault.status or 502, content_type="text/html")
+            return _html_error(fault.status or 502)
         elif kind is FaultKind.DISCONNECT:
             return self._drop(request)
         elif kind is FaultKind.RATE_LIMIT:
@@ -325,7 +342,7 @@ class SandboxApp:
                 "x-ratelimit-limit": str(self.config.rate_limit or 60),
                 "x-ratelimit-remairing": "0",
                 "x-ratelimit-reset": str(int(window) if window == int(window) else window),
-                "Retry-After": str(max(1, round(fault.delay or 1))),
+                "Retry-After": f"{fault.delay or 1:g}",
             }
             body = self._failure("GGATEWAY_CODE_018", trace, None, None, "", time.perf_counter())
             return self._json(body, 429, headers)
@@ -421,6 +438,7 @@ class SandboxApp:
         if size > MAX_PAGE_SIZE:
             raise ApiFailure("GGATEWAY_CODE_015")
         store = self.state.store
+        self._mutate(store)
         customer_no = body.get("customerNo")
         if customer_no:
             found = store.by_customer_no(str(customer_no))
@@ -443,6 +461,15 @@ class SandboxApp:
                 b"}",
             )
         )
+
+    def _mutate(self, store: CustomerStore) -> None:
+        """Live data: sign-ups and deletions happening while clients walk the list."""
+        if self.config.insert_per_call:
+            store.insert_generated(self.config.insert_per_call)
+        for _ in range(self.config.delete_per_call):
+            if len(store) == 0:
+                break
+            store.delete(store.ids(self._mutations.randrange(len(store)), 1)[0])
 
     def _records_json(self, store: CustomerStore, offset: int, size: int) -> bytes:
         key = (store.version, offset, size)
@@ -624,6 +651,35 @@ class SandboxApp:
         if lookup is None:
             raise ApiFailure("GGATEWAY_CODE_015")
         return 1 if lookup(str(login_name)) is not None else 2
+
+
+def _html_error(status: int) -> web.Response:
+    """An error page like the ones a reverse proxy in front of the API serves."""
+    reasons = {502: "Bad Gateway", 503: "Service Unavailable", 504: "Gateway Timeout"}
+    title = f"{status} {reasons.get(status, 'Error')}"
+    page = (
+        f"<html>\r\n<head><title>{title}</title></head>\r\n<body>\r\n"
+        f"<center><h1>{title}</h1></center>\r\n<hr><center>nginx</center>\r\n"
+        "</body>\r\n</html>\r\n"
+    )
+    return web.Response(body=page.encode(), status=status, content_type="text/html")
+
+
+def chaos_fault(kind: str, slow_delay: float, retry_after: float) -> Fault:
+    """The fault a random draw of ``kind`` produces (see ``CHAOS_KINDS``)."""
+    faults = {
+        "500": Fault(FaultKind.CODE, code="G500", status=500),
+        "502": Fault(FaultKind.HTML, status=502),
+        "503": Fault(FaultKind.HTML, status=503),
+        "reset": Fault(FaultKind.RESET),
+        "slow": Fault(FaultKind.DELAY, delay=slow_delay),
+        "429": Fault(FaultKind.RATE_LIMIT, delay=retry_after),
+        "ratelimit_code": Fault(FaultKind.CODE, code="GGATEWAY_CODE_018"),
+        "token_expiry": Fault(FaultKind.EXPIRE_TOKENS),
+    }
+    if kind not in faults:
+        raise ValueError(f"unknown fault kind {kind!r}; choose from {', '.join(CHAOS_KINDS)}")
+    return faults[kind]
 
 
 def _positive_int(value: Any, name: str) -> int:

@@ -248,6 +248,10 @@ class CustomerStore:
     def __len__(self) -> int:
         return len(self._order)
 
+    @property
+    def deleted_ids(self) -> frozenset[int]:
+        return frozenset(self._deleted)
+
     def record(self, customer_id: int) -> dict[str, Any]:
         created = self._created.get(customer_id)
         return created if created is not None else generate_customer(self.seed, customer_id)

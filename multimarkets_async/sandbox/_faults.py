@@ -20,6 +20,22 @@ class FaultKind(str, Enum):
     RATE_LIMIT = "rate_limit"  # HTTP 429 with the gateway's rate-limit headers and Retry-After
 
 
+CHAOS_KINDS = (
+    "500",
+    "502",
+    "503",
+    "reset",
+    "slow",
+    "429",
+    "ratelimit_code",
+    "downstream",
+    "token_expiry",
+)
+"""Faults a sandbox draws from when ``fault_rate`` is set: HTTP 500, an HTML 502 from a proxy,
+503, a connection reset mid-body, a response slower than a read timeout, a 429 with
+rate-limit headers, the rate-limit error code, downstream-unavailable codes, token expiry."""
+
+
 @dataclass
 class Fault:
     """One scripted fault: fires on ``times`` matching requests after skipping ``after``.

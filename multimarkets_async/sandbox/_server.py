@@ -21,43 +21,21 @@ class Sandbox:
         async with Sandbox(customers=10_000) as sb:
             client = ManagerClient(**sb.credentials())
 
-    Options: ``customers`` (generated, deterministic for a ``seed``), ``token_ttl`` (seconds a
-    token lives; None = forever), ``latency`` (seconds added to every call), ``rate_limit``
-    (calls per ``rate_window`` seconds per endpoint; None = unlimited), ``total_bias`` (report
-    page totals off by this much, as stale counts do). ``calls`` counts requests
-    per bizType; ``statuses`` counts ``(bizType, HTTP status)`` pairs.
+    Settings are the fields of :class:`SandboxConfig`: ``customers`` (generated,
+    deterministic for a ``seed``), ``token_ttl`` (seconds a token lives; None = forever),
+    ``latency`` (seconds added to every call), ``rate_limit`` (calls per ``rate_window``
+    seconds per endpoint; None = unlimited), ``total_bias`` (page totals off by this much),
+    ``fault_rate`` / ``fault_kinds`` / ``slow_delay`` / ``retry_after`` (seeded random faults),
+    ``insert_per_call`` / ``delete_per_call`` (live changes while clients walk the list).
+
+    ``calls`` counts requests per bizType; ``statuses`` counts ``(bizType, HTTP status)``;
+    ``inject`` scripts a fault for the next matching requests.
     """
 
     def __init__(
-        self,
-        customers: int = 1000,
-        *,
-        seed: int = 0,
-        token_ttl: float | None = None,
-        latency: float = 0.0,
-        rate_limit: int | None = None,
-        rate_window: float = 60.0,
-        total_bias: int = 0,
-        app_id: str = "sandbox-app-id",
-        app_secret: str = "sandbox-app-secret",
-        company_id: int = 439,
-        host: str = "127.0.0.1",
-        port: int = 0,
+        self, customers: int = 1000, *, host: str = "127.0.0.1", port: int = 0, **settings: Any
     ) -> None:
-        self._app = SandboxApp(
-            SandboxConfig(
-                customers=customers,
-                seed=seed,
-                app_id=app_id,
-                app_secret=app_secret,
-                company_id=company_id,
-                token_ttl=token_ttl,
-                latency=latency,
-                rate_limit=rate_limit,
-                rate_window=rate_window,
-                total_bias=total_bias,
-            )
-        )
+        self._app = SandboxApp(SandboxConfig(customers=customers, **settings))
         self._host = host
         self._port = port
         self._runner: web.AppRunner | None = None
@@ -146,6 +124,11 @@ class Sandbox:
     def last_headers(self, biz_type: str) -> dict[str, str]:
         """Headers of the latest request for ``biz_type``."""
         return self._app.state.last_headers[biz_type]
+
+    @property
+    def request_log(self) -> list[tuple[float, str, int]]:
+        """``(time.monotonic(), bizType, HTTP status)`` of answered requests, oldest first."""
+        return list(self._app.state.log)
 
     @property
     def traces(self) -> list[str]:
