@@ -67,12 +67,19 @@ async def test_export_without_credentials_fails_clearly(tmp_path: Path) -> None:
     assert "MULTIMARKETS_APP_SECRET" in result.stderr.decode()
 
 
-async def test_sandbox_command_serves_the_api() -> None:
+def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+        return int(probe.getsockname()[1])
+
+
+@pytest.mark.parametrize(
+    "options", [[], ["--fault-rate", "0.3", "--faults", "500,502,reset,downstream", "--seed", "3"]]
+)
+async def test_sandbox_command_serves_the_api(options: list[str]) -> None:
+    port = free_port()
     async with await anyio.open_process(
-        [*CLI, "sandbox", "--customers", "2500", "--port", str(port)]
+        [*CLI, "sandbox", "--customers", "2500", "--port", str(port), *options]
     ) as process:
         try:
             assert process.stdout is not None
@@ -82,10 +89,20 @@ async def test_sandbox_command_serves_the_api() -> None:
                     banner += await process.stdout.receive()
             base_url = f"http://127.0.0.1:{port}/openapi-b"
             assert base_url.encode() in banner
+            retry = mm.Retry(max_retries=10, base=0.001, cap=0.01)
             async with mm.ManagerClient(
-                "sandbox-app-id", "sandbox-app-secret", 439, base_url
+                "sandbox-app-id", "sandbox-app-secret", 439, base_url, retry=retry
             ) as client:
-                assert len([c async for c in client.customers.list()]) == 2500
+                ids = [c.id async for c in client.customers.list(page_size=100)]
+                assert ids == list(range(2500, 0, -1))
         finally:
             process.terminate()
             await process.wait()
+
+
+async def test_sandbox_command_rejects_unknown_faults() -> None:
+    result = await anyio.run_process(
+        [*CLI, "sandbox", "--port", str(free_port()), "--faults", "500,meteor"], check=False
+    )
+    assert result.returncode == 2
+    assert "meteor" in result.stderr.decode()

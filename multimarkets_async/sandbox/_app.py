@@ -337,12 +337,15 @@ class SandboxApp:
         elif kind is FaultKind.DISCONNECT:
             return self._drop(request)
         elif kind is FaultKind.RATE_LIMIT:
-            window = self.config.rate_window
+            # Consistent with the limiter when there is one; otherwise a window that ends
+            # when Retry-After says.
+            retry_after = fault.delay or 1.0
+            limited = self.config.rate_limit is not None
             headers = {
                 "x-ratelimit-limit": str(self.config.rate_limit or 60),
                 "x-ratelimit-remairing": "0",
-                "x-ratelimit-reset": str(int(window) if window == int(window) else window),
-                "Retry-After": f"{fault.delay or 1:g}",
+                "x-ratelimit-reset": f"{self.config.rate_window if limited else retry_after:g}",
+                "Retry-After": f"{retry_after:g}",
             }
             body = self._failure("GGATEWAY_CODE_018", trace, None, None, "", time.perf_counter())
             return self._json(body, 429, headers)
