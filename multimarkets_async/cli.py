@@ -78,6 +78,13 @@ def _parser() -> argparse.ArgumentParser:
         default=",".join(CHAOS_KINDS),
         help=f"comma-separated fault kinds to draw from (default: {','.join(CHAOS_KINDS)})",
     )
+    sandbox.add_argument(
+        "--fault",
+        action="append",
+        default=[],
+        metavar="KIND=RATE",
+        help="rate of one fault kind, e.g. --fault 502=0.05 (repeatable; overrides --fault-rate)",
+    )
     sandbox.add_argument("--slow-delay", type=float, default=2.0, help="seconds a slow reply takes")
     sandbox.add_argument(
         "--retry-after", type=float, default=1.0, help="Retry-After of a random 429"
@@ -145,7 +152,14 @@ async def _sandbox(args: argparse.Namespace) -> int:
     from .sandbox import Sandbox
 
     kinds = tuple(kind.strip() for kind in args.faults.split(",") if kind.strip())
-    unknown = sorted(set(kinds) - set(CHAOS_KINDS))
+    rates: dict[str, float] = {}
+    for item in args.fault:
+        kind, _, rate = item.partition("=")
+        try:
+            rates[kind.strip()] = float(rate)
+        except ValueError:
+            raise ConfigurationError(f"--fault wants KIND=RATE, got {item!r}") from None
+    unknown = sorted((set(kinds) | set(rates)) - set(CHAOS_KINDS))
     if unknown:
         raise ConfigurationError(f"unknown fault kinds: {', '.join(unknown)}")
     sandbox = Sandbox(
@@ -159,6 +173,7 @@ async def _sandbox(args: argparse.Namespace) -> int:
         rate_window=args.rate_window,
         fault_rate=args.fault_rate,
         fault_kinds=kinds,
+        fault_rates=rates,
         slow_delay=args.slow_delay,
         retry_after=args.retry_after,
         insert_per_call=args.insert_per_call,

@@ -74,7 +74,12 @@ def free_port() -> int:
 
 
 @pytest.mark.parametrize(
-    "options", [[], ["--fault-rate", "0.3", "--faults", "500,502,reset,downstream", "--seed", "3"]]
+    "options",
+    [
+        [],
+        ["--fault-rate", "0.3", "--faults", "500,502,reset,downstream", "--seed", "3"],
+        ["--fault", "503=0.2", "--fault", "slow=0.05", "--slow-delay", "0.05"],
+    ],
 )
 async def test_sandbox_command_serves_the_api(options: list[str]) -> None:
     port = free_port()

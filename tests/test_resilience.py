@@ -315,3 +315,22 @@ async def test_deletions_without_reread_can_skip_customers() -> None:
         ids = {c.id async for c in client.customers.list(page_size=200, concurrency=1)}
         survivors = {i for i in present if i not in sb.store.deleted_ids}
     assert survivors - ids  # why reread_on_drift exists
+
+
+async def test_fault_rates_per_kind_are_seeded() -> None:
+    async def statuses(seed: int) -> list[int]:
+        rates = {"502": 0.2, "500": 0.1}
+        async with (
+            Sandbox(customers=3_000, seed=seed, fault_rates=rates) as sb,
+            mm.ManagerClient(**sb.credentials(), retry=mm.Retry(max_retries=20, base=0.0)) as c,
+        ):
+            ids = [x.id async for x in c.customers.list(page_size=50, concurrency=1)]
+            assert ids == sb.store.ids(0, 3_000)
+            return [status for _, biz, status in sb.request_log if biz == PAGE]
+
+    first, again, other = await statuses(5), await statuses(5), await statuses(6)
+    assert first == again  # the same seed replays the same faults
+    assert first != other
+    assert {500, 502} <= set(first) and 200 in first
+    share = sum(1 for s in first if s != 200) / len(first)
+    assert 0.15 < share < 0.45

@@ -61,7 +61,8 @@ class SandboxConfig:
     max_clock_skew: float = 300.0
     total_bias: int = 0  # report `total` off by this much (never below 0), like stale counts
     fault_rate: float = 0.0  # share of business calls that get a random fault
-    fault_kinds: tuple[str, ...] = CHAOS_KINDS
+    fault_kinds: tuple[str, ...] = CHAOS_KINDS  # drawn evenly for `fault_rate`
+    fault_rates: dict[str, float] = field(default_factory=dict)  # or a rate for each kind
     slow_delay: float = 2.0  # seconds a "slow" fault holds the response back
     retry_after: float = 1.0  # Retry-After of a random 429
     insert_per_call: int = 0  # customers signed up before each customer-list call
@@ -315,14 +316,22 @@ class SandboxApp:
     # -- faults ---------------------------------------------------------------------------
 
     def _random_fault(self, is_auth: bool) -> Fault | None:
-        """A seeded random fault for ``fault_rate`` of business calls."""
+        """A seeded random fault: ``fault_rates`` per kind, else ``fault_rate`` spread evenly
+        over ``fault_kinds``. The auth call is left alone."""
         config = self.config
-        if is_auth or config.fault_rate <= 0 or self._chaos.random() >= config.fault_rate:
+        if is_auth or not (config.fault_rate > 0 or config.fault_rates):
             return None
-        kind = self._chaos.choice(config.fault_kinds)
-        if kind == "downstream":
-            return Fault(FaultKind.CODE, code=self._chaos.choice(DOWNSTREAM_CODES))
-        return chaos_fault(kind, config.slow_delay, config.retry_after)
+        draw = self._chaos.random()
+        rates = config.fault_rates or {
+            kind: config.fault_rate / len(config.fault_kinds) for kind in config.fault_kinds
+        }
+        for kind, rate in rates.items():
+            if draw < rate:
+                if kind == "downstream":
+                    return Fault(FaultKind.CODE, code=self._chaos.choice(DOWNSTREAM_CODES))
+                return chaos_fault(kind, config.slow_delay, config.retry_after)
+            draw -= rate
+        return None
 
     async def _fault_before(
         self, request: web.Request, fault: Fault, biz_type: str, trace: str | None
