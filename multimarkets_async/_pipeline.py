@@ -30,6 +30,7 @@ from .errors import (
     AuthenticationError,
     MultiMarketsError,
     RateLimitError,
+    TransportError,
     UndecodableResponseError,
     error_class_for_code,
 )
@@ -235,21 +236,10 @@ class Pipeline:
                 response_headers = response.headers
         except BaseException as exc:
             self.budget.settle(key, None)
-            if isinstance(exc, asyncio.TimeoutError | aiohttp.ServerTimeoutError):
-                raise APITimeoutError(
-                    f"timed out ({type(exc).__name__})",
-                    biz_type=key,
-                    trace=trace,
-                    request_sent=not isinstance(exc, aiohttp.ConnectionTimeoutError),
-                ) from None
-            if isinstance(exc, aiohttp.ClientError | OSError):
-                raise APIConnectionError(
-                    f"{type(exc).__name__}: {exc}",
-                    biz_type=key,
-                    trace=trace,
-                    request_sent=not isinstance(exc, aiohttp.ClientConnectorError),
-                ) from None
-            raise
+            error = _transport_error(exc, key, trace)
+            if error is None:
+                raise
+            raise error from None
         if log.isEnabledFor(logging.DEBUG):
             log.debug(
                 "%s -> HTTP %s, %d bytes, trace %s, %.1f ms",
@@ -259,18 +249,16 @@ class Pipeline:
                 trace,
                 (time.perf_counter() - started) * 1000,
             )
+        rate_limited, retry_after = False, None
         try:
-            result = self._decode(operation, status, response_headers, raw, trace)
+            return self._decode(operation, status, response_headers, raw, trace)
         except RateLimitError as error:
+            rate_limited, retry_after = True, error.retry_after
+            raise
+        finally:
             self.budget.settle(
-                key, response_headers, rate_limited=True, retry_after=error.retry_after
+                key, response_headers, rate_limited=rate_limited, retry_after=retry_after
             )
-            raise
-        except BaseException:
-            self.budget.settle(key, response_headers)
-            raise
-        self.budget.settle(key, response_headers)
-        return result
 
     def _decode(
         self,
@@ -365,6 +353,25 @@ class Pipeline:
         if isinstance(error, RateLimitError):
             error.retry_after = _retry_after(headers)
         return error
+
+
+def _transport_error(exc: BaseException, biz_type: str, trace: str) -> TransportError | None:
+    """The SDK error for a failure on the wire, or None if ``exc`` is not one."""
+    if isinstance(exc, asyncio.TimeoutError | aiohttp.ServerTimeoutError):
+        return APITimeoutError(
+            f"timed out ({type(exc).__name__})",
+            biz_type=biz_type,
+            trace=trace,
+            request_sent=not isinstance(exc, aiohttp.ConnectionTimeoutError),
+        )
+    if isinstance(exc, aiohttp.ClientError | OSError):
+        return APIConnectionError(
+            f"{type(exc).__name__}: {exc}",
+            biz_type=biz_type,
+            trace=trace,
+            request_sent=not isinstance(exc, aiohttp.ClientConnectorError),
+        )
+    return None
 
 
 def _retry_after(headers: Mapping[str, str]) -> float | None:
