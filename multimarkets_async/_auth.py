@@ -55,6 +55,11 @@ class TokenProvider:
             self._token = Secret(token)
             return token
 
+    @property
+    def current(self) -> str | None:
+        """The token held now, if any."""
+        return None if self._token is None else self._token.reveal()
+
     def clear(self) -> None:
         """Forget the token (the next call logs in again)."""
         self._token = None

@@ -3,36 +3,57 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, Literal, TypeVar
 
 import msgspec
 
 from ._config import API_VERSION, TRADE_API_GROUP
-from .models import Envelope
+from .models import Envelope, QuoteEnvelope, dec_hook
 
 T = TypeVar("T")
+
+Transport = Literal["biz", "quote-query", "quote-body"]
+"""``biz``: POST JSON with the standard headers and envelope. ``quote-query``: market-data GET
+with ``token`` and the JSON request in the ``query`` parameter. ``quote-body``: market-data GET
+with the JSON request as the body."""
 
 
 @dataclass(frozen=True, slots=True, eq=False)
 class Operation(Generic[T]):
-    """One bizType: how to address it, how to decode its ``data``, and whether it writes.
+    """One operation: how to address it, how to decode its ``data``, and whether it writes.
 
     ``write`` operations change state on the server; the retry policy never replays them
-    blindly once a request may have reached the server.
+    blindly once a request may have reached the server, unless they are ``idempotent`` (a
+    repeat has no further effect: setting a lock, cancelling pending orders).
     """
 
     biz_type: str
     response_type: Any
     write: bool = False
+    idempotent: bool = False
     version: str | None = API_VERSION
     group: str | None = None
     path_prefix: str = ""
     needs_token: bool = True
-    decoder: msgspec.json.Decoder[Envelope[T]] = field(init=False, repr=False)
+    transport: Transport = "biz"
+    decoder: msgspec.json.Decoder[Any] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
-        decoder = msgspec.json.Decoder(Envelope[self.response_type], strict=False)  # type: ignore[name-defined]
+        envelope = QuoteEnvelope if self.is_quote else Envelope
+        decoder = msgspec.json.Decoder(
+            envelope[self.response_type],
+            strict=False,
+            dec_hook=dec_hook,
+        )
         object.__setattr__(self, "decoder", decoder)
+
+    @property
+    def is_quote(self) -> bool:
+        return self.transport != "biz"
+
+    @property
+    def http_method(self) -> str:
+        return "GET" if self.is_quote else "POST"
 
     @property
     def path(self) -> str:
@@ -50,17 +71,21 @@ def op(
     response_type: Any,
     *,
     write: bool = False,
+    idempotent: bool = False,
     version: str | None = API_VERSION,
     path_prefix: str = "",
     needs_token: bool = True,
+    transport: Transport = "biz",
 ) -> Operation[Any]:
     """Declare an operation; the ``group`` header follows from the bizType."""
     return Operation(
         biz_type,
         response_type,
         write=write,
+        idempotent=idempotent,
         version=version,
         group=default_group(biz_type),
         path_prefix=path_prefix,
         needs_token=needs_token,
+        transport=transport,
     )

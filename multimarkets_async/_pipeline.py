@@ -12,7 +12,7 @@ import secrets
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import aiohttp
 import anyio
@@ -28,8 +28,12 @@ from .errors import (
     APIError,
     APITimeoutError,
     AuthenticationError,
+    BusinessError,
+    InvalidRequestError,
     MultiMarketsError,
+    PermissionDeniedError,
     RateLimitError,
+    ServiceUnavailableError,
     TransportError,
     UndecodableResponseError,
     error_class_for_code,
@@ -94,6 +98,7 @@ class Pipeline:
         lang: str | None,
         session: Callable[[], aiohttp.ClientSession],
         login_options: CallOptions,
+        market_token: Secret | None = None,
     ) -> None:
         self._base_url = base_url
         self._company_id = company_id
@@ -103,6 +108,7 @@ class Pipeline:
         self._session = session
         self._auth = TokenProvider(self._login)
         self._login_options = login_options
+        self._market_token = market_token
         self.budget = RateLimitBudget()
         self.company: CompanyProfile | None = None
 
@@ -133,7 +139,9 @@ class Pipeline:
                 return await self._call_once(operation, payload, limits)
             except MultiMarketsError as error:
                 retryable = is_retryable(error)
-                may_have_acted = operation.write and not was_not_processed(error)
+                may_have_acted = (
+                    operation.write and not operation.idempotent and not was_not_processed(error)
+                )
                 if retryable and may_have_acted and not policy.retry_writes:
                     if reconcile is None:
                         retryable = False  # it may have taken effect: never replay blindly
@@ -168,6 +176,12 @@ class Pipeline:
                 )
                 await anyio.sleep(wait)
 
+    async def relogin(self) -> CompanyProfile:
+        """Log in again now, replacing the token held, and return the company profile."""
+        await self._auth.refresh(stale=self._auth.current)
+        assert self.company is not None
+        return self.company
+
     async def ensure_login(self) -> CompanyProfile:
         """Log in now if needed and return the company profile."""
         await self._auth.get()
@@ -180,6 +194,8 @@ class Pipeline:
         self, operation: Operation[T], payload: bytes, limits: aiohttp.ClientTimeout
     ) -> T:
         """One attempt, with a single re-login and replay if the token was refused."""
+        if operation.is_quote and self._market_token is not None:
+            return await self._send(operation, payload, self._market_token.reveal(), limits)
         if not operation.needs_token:
             return await self._send(operation, payload, None, limits)
         token = await self._auth.get()
@@ -202,7 +218,7 @@ class Pipeline:
 
     def _headers(self, operation: Operation[Any], token: str | None, trace: str) -> dict[str, str]:
         headers = {"Content-Type": "application/json", "trace": trace}
-        if operation.needs_token:
+        if operation.needs_token and not operation.is_quote:
             headers["companyId"] = self._company_id
             headers["timestamp"] = str(int(time.time() * 1000))
             if token is not None:
@@ -227,9 +243,21 @@ class Pipeline:
         key = operation.biz_type
         await self.budget.acquire(key)
         started = time.perf_counter()
+        params: dict[str, str] | None = None
+        if operation.is_quote:  # market data: GET, token in the query string
+            payload = b'{"trace":' + _encoder.encode(trace) + b',"data":' + payload + b"}"
+            params = {"token": token or ""}
+            if operation.transport == "quote-query":
+                params["query"] = payload.decode()
+                payload = b""
         try:
-            async with self._session().post(
-                url, data=payload, headers=self._headers(operation, token, trace), timeout=limits
+            async with self._session().request(
+                operation.http_method,
+                url,
+                params=params,
+                data=payload or None,
+                headers=self._headers(operation, token, trace),
+                timeout=limits,
             ) as response:
                 raw = await response.read()
                 status = response.status
@@ -268,6 +296,8 @@ class Pipeline:
         raw: bytes,
         trace: str,
     ) -> T:
+        if operation.is_quote:
+            return self._decode_quote(operation, status, raw, trace)
         reason = ""
         if status == 200:
             try:
@@ -276,7 +306,7 @@ class Pipeline:
                 reason = str(exc)
             else:
                 if _is_success(envelope.code):
-                    return envelope.data
+                    return cast(T, envelope.data)
                 raise self._api_error(
                     operation,
                     status,
@@ -327,6 +357,37 @@ class Pipeline:
             reason, biz_type=operation.biz_type, http_status=status, trace=trace, body=raw
         )
 
+    def _decode_quote(self, operation: Operation[T], status: int, raw: bytes, trace: str) -> T:
+        """Market-data replies: ``{ret, msg, trace, data}`` with ``ret == 200`` for success."""
+        reason = ""
+        if status == 200:
+            try:
+                envelope = operation.decoder.decode(raw)
+            except msgspec.DecodeError as exc:
+                reason = str(exc)
+            else:
+                if envelope.ret == QUOTE_OK:
+                    return cast(T, envelope.data)
+                raise _quote_error(operation, status, envelope.ret, envelope.msg, trace)
+        try:
+            loose = _loose_quote_decoder.decode(raw)
+        except msgspec.DecodeError as exc:
+            loose = None
+            reason = reason or str(exc)
+        if loose is not None and loose.ret is not None and loose.ret != QUOTE_OK:
+            raise _quote_error(operation, status, loose.ret, loose.msg, trace)
+        if status == 429:
+            raise RateLimitError(
+                "HTTP_429", biz_type=operation.biz_type, trace=trace, http_status=429
+            )
+        raise UndecodableResponseError(
+            reason or f"HTTP {status}",
+            biz_type=operation.biz_type,
+            http_status=status,
+            trace=trace,
+            body=raw,
+        )
+
     @staticmethod
     def _api_error(
         operation: Operation[Any],
@@ -353,6 +414,36 @@ class Pipeline:
         if isinstance(error, RateLimitError):
             error.retry_after = _retry_after(headers)
         return error
+
+
+QUOTE_OK = 200
+_QUOTE_ERRORS: dict[int, type[APIError]] = {
+    201: InvalidRequestError,  # bad header (token)
+    202: InvalidRequestError,  # bad data
+    203: PermissionDeniedError,  # unknown client address
+    500: ServiceUnavailableError,
+}
+
+
+class _LooseQuote(msgspec.Struct):
+    ret: int | None = None
+    msg: str | None = None
+
+
+_loose_quote_decoder = msgspec.json.Decoder(_LooseQuote, strict=False)
+
+
+def _quote_error(
+    operation: Operation[Any], status: int, ret: int, msg: str | None, trace: str
+) -> APIError:
+    cls = _QUOTE_ERRORS.get(ret, ServiceUnavailableError if ret >= 500 else BusinessError)
+    return cls(
+        f"QUOTE_{ret}",
+        biz_type=operation.biz_type,
+        server_message=msg,
+        trace=trace,
+        http_status=status,
+    )
 
 
 def _transport_error(exc: BaseException, biz_type: str, trace: str) -> TransportError | None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from decimal import Decimal, InvalidOperation
 from enum import Enum
 from typing import Any, TypeVar
 
@@ -87,3 +88,26 @@ def one_of(fields: Iterable[tuple[str, Any]]) -> None:
 def drop_none(**values: Any) -> dict[str, Any]:
     """A request body without the arguments that were not given."""
     return {key: value for key, value in values.items() if value is not None}
+
+
+def amount(field: str, value: Any, *, positive: bool = False) -> str:
+    """A money amount as an exact decimal string (the API's numbers lose precision as floats)."""
+    if isinstance(value, bool) or not isinstance(value, (Decimal, int, str, float)):
+        raise ValidationError(field, f"must be a decimal amount, got {type(value).__name__}")
+    try:
+        number = Decimal(repr(value) if isinstance(value, float) else value)
+    except InvalidOperation:
+        raise ValidationError(field, f"is not a decimal amount: {value!r}") from None
+    if not number.is_finite():
+        raise ValidationError(field, "must be finite")
+    if number == 0 or (positive and number < 0):
+        raise ValidationError(field, "must be greater than 0" if positive else "must not be 0")
+    return format(number, "f")
+
+
+def optional_integer(field: str, value: Any, **limits: int) -> int | None:
+    return None if value is None else integer(field, value, **limits)
+
+
+def optional_text(field: str, value: Any, *, max_length: int | None = None) -> str | None:
+    return None if value is None else text(field, value, max_length=max_length)

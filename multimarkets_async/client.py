@@ -6,7 +6,7 @@ import copy
 import dataclasses
 from collections.abc import Mapping
 from types import TracebackType
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import aiohttp
 
@@ -21,6 +21,7 @@ from ._config import (
     ENV_APP_SECRET,
     ENV_BASE_URL,
     ENV_COMPANY_ID,
+    ENV_MARKET_TOKEN,
     MAX_PAGE_CONCURRENCY,
     MAX_PAGE_SIZE,
     PRODUCTION_BASE_URL,
@@ -35,7 +36,16 @@ from ._version import __version__
 from .errors import ClientClosedError, ConfigurationError
 from .models import CompanyProfile, Page
 from .pagination import KeyFunc, Paginator
-from .resources import CustomersResource
+from .resources import (
+    AuthResource,
+    BasicResource,
+    CustomersResource,
+    FundsResource,
+    MarketsResource,
+    MessagesResource,
+    ProductsResource,
+    TradeResource,
+)
 
 T = TypeVar("T")
 
@@ -75,8 +85,13 @@ class ManagerClient:
     """Async client for the MultiMarkets Manager API.
 
     Every argument falls back to an environment variable (``MULTIMARKETS_APP_ID``,
-    ``MULTIMARKETS_APP_SECRET``, ``MULTIMARKETS_COMPANY_ID``, ``MULTIMARKETS_BASE_URL``);
-    the base URL defaults to :data:`PRODUCTION_BASE_URL`.
+    ``MULTIMARKETS_APP_SECRET``, ``MULTIMARKETS_COMPANY_ID``, ``MULTIMARKETS_BASE_URL``,
+    ``MULTIMARKETS_MARKET_TOKEN``); the base URL defaults to :data:`PRODUCTION_BASE_URL`.
+    ``market_token`` is the market-data token, if the vendor issued one; market data
+    otherwise uses the Manager API token.
+
+    Resources: ``auth``, ``basic``, ``products``, ``customers``, ``funds``, ``messages``,
+    ``trade``, ``markets``.
 
     Use it as an async context manager, or call :meth:`aclose` when done. One client is meant
     to be shared by all tasks of a program: it holds one connection pool, one token and one
@@ -99,11 +114,13 @@ class ManagerClient:
         max_retries: int | None = None,
         lang: str | None = DEFAULT_LANG,
         max_connections: int = DEFAULT_MAX_CONNECTIONS,
+        market_token: str | None = None,
     ) -> None:
         app_id = from_env(app_id, ENV_APP_ID)
         secret = from_env(app_secret, ENV_APP_SECRET)
         company = from_env(company_id, ENV_COMPANY_ID)
         url = from_env(base_url, ENV_BASE_URL) or PRODUCTION_BASE_URL
+        quote_token = from_env(market_token, ENV_MARKET_TOKEN)
         missing = [
             f"{arg} (or ${env})"
             for arg, env, value in (
@@ -132,12 +149,20 @@ class ManagerClient:
             lang=lang,
             session=self._shared.get_session,
             login_options=self._options,
+            market_token=None if quote_token is None else Secret(quote_token),
         )
         self._raw_operations: dict[tuple[Any, ...], Operation[Any]] = {}
         self._bind_resources()
 
     def _bind_resources(self) -> None:
+        self.auth = AuthResource(self)
+        self.basic = BasicResource(self)
+        self.products = ProductsResource(self)
         self.customers = CustomersResource(self)
+        self.funds = FundsResource(self)
+        self.messages = MessagesResource(self)
+        self.trade = TradeResource(self)
+        self.markets = MarketsResource(self)
 
     def __repr__(self) -> str:
         return (
@@ -250,7 +275,7 @@ class ManagerClient:
 
     def _paginate(
         self,
-        operation: Operation[Page[T]],
+        operation: Operation[Page[T]] | Operation[list[T] | None],
         body: Mapping[str, Any],
         *,
         page_size: int,
@@ -268,7 +293,12 @@ class ManagerClient:
         fixed = dict(body)
 
         async def fetch(current: int, size: int) -> Page[T]:
-            return await self._call(operation, {**fixed, "current": current, "size": size})
+            request = {**fixed, "current": current, "size": size}
+            data: Any = await self._call(cast(Operation[Any], operation), request)
+            if isinstance(data, Page):
+                return data
+            # Paged by request but answered with a bare list: no total, a short page ends it.
+            return Page(current=current, size=size, total=0, records=data or [])
 
         return Paginator(
             fetch,

@@ -22,7 +22,7 @@ from ..models import (
     TradeType,
 )
 from ..pagination import Paginator
-from ._base import Resource
+from ._base import Endpoint, Resource
 
 __all__ = ["CustomersResource"]
 
@@ -250,3 +250,12 @@ def _customer_id(customer: Customer) -> int | None:
 
 def _md5_hex(password: str) -> str:
     return hashlib.md5(password.encode("utf-8")).hexdigest()
+
+
+ENDPOINTS = (
+    Endpoint("page", PAGE, "customers.list", paged=True),
+    Endpoint("addCusAndOpenAccountAndKyc", CREATE, "customers.create"),
+    Endpoint("detail", DETAIL, "customers.get"),
+    Endpoint("groupList", GROUPS, "customers.groups"),
+    Endpoint("checkCustomerExist", EXISTS, "customers.exists"),
+)

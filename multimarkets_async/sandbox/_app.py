@@ -21,7 +21,9 @@ import msgspec
 from aiohttp import web
 
 from .._vendor import error_messages
+from ._backoffice import Backoffice
 from ._data import COMPANY_ID, GROUPS, CustomerStore
+from ._failure import ApiFailure
 from ._faults import CHAOS_KINDS, Fault, FaultKind, FaultPlan
 from ._ratelimit import RateLimiter
 
@@ -37,16 +39,6 @@ _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 DOWNSTREAM_CODES = ("GGATEWAY_CODE_011", "GGATEWAY_CODE_012", "GGATEWAY_CODE_902", "G500")
 
 
-class ApiFailure(Exception):
-    """Raised by a handler to answer with a failure envelope."""
-
-    def __init__(self, code: str, *, data: Any = None, msg_params: str | None = None) -> None:
-        super().__init__(code)
-        self.code = code
-        self.data = data
-        self.msg_params = msg_params
-
-
 @dataclass
 class SandboxConfig:
     customers: int = 1000
@@ -59,6 +51,7 @@ class SandboxConfig:
     rate_limit: int | None = None
     rate_window: float = 60.0
     max_clock_skew: float = 300.0
+    market_token: str | None = None  # accepted by market data besides any live token
     total_bias: int = 0  # report `total` off by this much (never below 0), like stale counts
     fault_rate: float = 0.0  # share of business calls that get a random fault
     fault_kinds: tuple[str, ...] = CHAOS_KINDS  # drawn evenly for `fault_rate`
@@ -83,6 +76,7 @@ class _Route:
     handler: Handler
     needs_version: bool = True
     biz_code: str = "C"
+    needs_group: bool = False  # tradeapi.* and report.*: routed by the `group` header
 
 
 @dataclass
@@ -114,6 +108,8 @@ class SandboxApp:
         self._chaos = random.Random(config.seed)
         self._mutations = random.Random(config.seed + 1)
         self._page_cache: OrderedDict[tuple[int, int, int], bytes] = OrderedDict()
+        office = self.backoffice = Backoffice(self.state.store, config.seed, config.company_id)
+        customer, fund, trade, config_service = "C", "F", "O", "S"
         self.routes: dict[str, _Route] = {
             "customer.admin.WhiteCustomerAdminApiService.page": _Route(self._page),
             "customer.admin.WhiteCustomerAdminApiService.detail": _Route(self._detail),
@@ -122,10 +118,98 @@ class SandboxApp:
             ),
             "customer.admin.CustomerGroupAdminApiService.groupList": _Route(self._groups),
             "customer.app.CustomerWebApiService.checkCustomerExist": _Route(self._exists),
+            "customer.admin.CustomerAdminApiService.queryAccountList": _Route(
+                office.accounts, biz_code=customer
+            ),
+            "config.admin.AdminDictDubboService.getListByParentCode": _Route(
+                office.dictionary, biz_code=config_service
+            ),
+            "config.admin.AdminDictDubboService.getCountryListByParentCode": _Route(
+                office.countries, biz_code=config_service
+            ),
+            "config.admin.AdminAssetsDubboService.getAssetsList": _Route(
+                office.assets, biz_code=config_service
+            ),
+            "config.admin.AdminAssetsDubboService.getTradeTypeList": _Route(
+                office.trade_types, biz_code=config_service
+            ),
+            "config.admin.AdminSymbolDubboService.getSymbolTradeTypeByCompanyId": _Route(
+                office.group_products, biz_code=config_service
+            ),
+            "config.admin.AdminSymbolDubboService.getSymbolList": _Route(
+                office.products, biz_code=config_service
+            ),
+            "config.admin.AdminSymbolDubboService.getSymbolGroupList": _Route(
+                office.product_groups, biz_code=config_service
+            ),
+            "config.admin.AdminSymbolDubboService.getSymbolByCompanyId": _Route(
+                office.product_details, biz_code=config_service
+            ),
+            "config.admin.AdminSymbolDubboService.getFundByCompanyId": _Route(
+                office.funds, biz_code=config_service
+            ),
+            "fund.admin.CustomerActivityBonusAdminDubboService.operationBonus": _Route(
+                office.bonus, biz_code=fund
+            ),
+            "fund.admin.CustomerFundAdminDubboService.getExchangeRate": _Route(
+                office.exchange_rates, biz_code=fund
+            ),
+            "fund.admin.CustomerActivityBonusAdminDubboService.lockTradeAccount": _Route(
+                office.lock, biz_code=fund
+            ),
+            "fund.admin.CustomerActivityBonusAdminDubboService.unlockTradeAccount": _Route(
+                office.unlock, biz_code=fund
+            ),
+            "fund.admin.CustomerActivityBonusAdminDubboService.queryOneLockTradeAccount": _Route(
+                office.lock_status, biz_code=fund
+            ),
+            "fund.admin.CustomerActivityBonusAdminDubboService.queryTradeTypeLockTradeAccount": _Route(  # noqa: E501
+                office.lock_states, biz_code=fund
+            ),
+            "fund.admin.CustomerAdjustProposalAdminDubboService.addCustomerAdjustProposal": _Route(
+                office.adjust, biz_code=fund
+            ),
+            "fund.admin.CustomerAdjustProposalAdminDubboService.getCustomerAdjustProposalById": _Route(  # noqa: E501
+                office.proposal, biz_code=fund
+            ),
+            "message.admin.PlatFormMessageThirdSendAdminService.add": _Route(
+                office.send_message, biz_code="M"
+            ),
+            "message.admin.VerificationAdminService.queryCodeSendStatus": _Route(
+                office.code_status, biz_code="M"
+            ),
+            "tradeapi.admin.OrderAdminApiService.queryCapitalFlowList": _Route(
+                office.capital_flow, biz_code=trade, needs_group=True
+            ),
+            "tradeapi.admin.OrderAdminApiService.queryPositionPage": _Route(
+                office.customer_positions, biz_code=trade, needs_group=True
+            ),
+            "tradeapi.admin.PositionAdminApiService.queryAllPositionPage": _Route(
+                office.all_positions, biz_code=trade, needs_group=True
+            ),
+            "tradeapi.admin.OrderAdminApiService.cancelPboOrder": _Route(
+                office.cancel_pending, biz_code=trade, needs_group=True
+            ),
+            "tradeapi.admin.OrderAdminApiService.forcedOrder": _Route(
+                office.force_close, biz_code=trade, needs_group=True
+            ),
+            "report.admin.CatsTradeDealService.getTradeDealInfoByDealId": _Route(
+                office.deal, biz_code=trade, needs_group=True
+            ),
+            "report.admin.CatsTradeDealService.getTradeDealInfoByOrderId": _Route(
+                office.order_deals, biz_code=trade, needs_group=True
+            ),
+        }
+        self.quotes: dict[str, Callable[[dict[str, Any]], Any]] = {
+            "depth-tick": office.depth,
+            "trade-tick": office.trades,
+            "kline": office.kline,
+            "batch-kline": office.batch_kline,
         }
 
     def make_app(self) -> web.Application:
         app = web.Application()
+        app.router.add_get("/openapi-b/{feed:quote-b-api|quote-stock-b-api}/{name}", self._quote)
         app.router.add_post("/openapi-b/{tail:.+}", self._handle)
         return app
 
@@ -231,6 +315,8 @@ class SandboxApp:
             raise ApiFailure("GGATEWAY_CODE_019")
         if route.needs_version and not headers.get("version"):
             raise ApiFailure("GGATEWAY_CODE_009")
+        if route.needs_group and headers.get("group") != "tradeApi":
+            raise ApiFailure("GGATEWAY_CODE_010")
         stamp = headers.get("timestamp")
         if stamp is not None:
             if not stamp.isdigit():
@@ -249,6 +335,65 @@ class SandboxApp:
             return _decode_body.decode(raw)
         except msgspec.DecodeError:
             raise ApiFailure("GGATEWAY_CODE_015") from None
+
+    # -- market data ------------------------------------------------------------------------
+
+    async def _quote(self, request: web.Request) -> web.StreamResponse:
+        """Market-data GETs: ``token`` and ``query`` (JSON) in the query string, or a JSON body
+        for ``batch-kline``; reply ``{ret, msg, trace, data}``."""
+        key = f"{request.match_info['feed']}/{request.match_info['name']}"
+        state = self.state
+        state.calls[key] += 1
+        state.in_flight += 1
+        try:
+            fault = state.faults.take(key, False) or self._random_fault(False)
+            if fault is not None:
+                early = await self._fault_before(request, fault, key, None)
+                if early is not None:
+                    return self._count(key, early)
+                if fault.kind is FaultKind.CODE:
+                    ret = int(fault.code) if fault.code.isdigit() else 500
+                    return self._count(key, self._quote_reply(ret, "error", None, None))
+            if self.config.latency > 0:
+                await asyncio.sleep(self.config.latency)
+            handler = self.quotes.get(request.match_info["name"])
+            if handler is None:
+                return self._count(key, self._quote_reply(202, "unknown request", None, None))
+            if not self._quote_token_ok(request.query.get("token")):
+                return self._count(key, self._quote_reply(201, "invalid token", None, None))
+            if request.match_info["name"] == "batch-kline":
+                text = (await request.read()).decode("utf-8", "replace")
+            else:
+                text = request.query.get("query", "")
+            try:
+                query = _decode_body.decode(text.encode())
+            except msgspec.DecodeError:
+                return self._count(key, self._quote_reply(202, "bad query", None, None))
+            trace, data = query.get("trace"), query.get("data")
+            if not trace or not isinstance(data, dict):
+                return self._count(key, self._quote_reply(202, "bad query", trace, None))
+            try:
+                result = handler(data)
+            except ApiFailure:
+                return self._count(key, self._quote_reply(202, "bad data", trace, None))
+            return self._count(key, self._quote_reply(200, "ok", trace, result))
+        finally:
+            state.in_flight -= 1
+
+    def _quote_token_ok(self, token: str | None) -> bool:
+        if not token:
+            return False
+        if token == self.config.market_token:
+            return True
+        issued = self.state.tokens.get(token)
+        return issued is not None and (
+            issued.expires_at is None or issued.expires_at > time.monotonic()
+        )
+
+    @staticmethod
+    def _quote_reply(ret: int, msg: str, trace: str | None, data: Any) -> web.Response:
+        body = _encode({"ret": ret, "msg": msg, "trace": trace, "data": data})
+        return web.Response(body=body, content_type="application/json")
 
     # -- envelope -------------------------------------------------------------------------
 

@@ -1,0 +1,297 @@
+"""Positions, deals, capital flow, pending-order cancellation and forced closes (vendor tags
+"Trade", "Trade/Spot" and, for the two position actions, "Activities")."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .. import _validation as check
+from .._config import DEFAULT_PAGE_CONCURRENCY
+from .._operation import Operation, op
+from ..errors import ValidationError
+from ..models import (
+    CapitalFlowEntry,
+    Direction,
+    ForcedCloseResult,
+    Page,
+    Position,
+    TradeDeal,
+    TradeType,
+)
+from ..pagination import Paginator
+from ._base import Endpoint, Resource
+
+__all__ = ["TradeResource"]
+
+_ORDERS = "tradeapi.admin.OrderAdminApiService."
+CAPITAL_FLOW: Operation[Page[CapitalFlowEntry]] = op(
+    _ORDERS + "queryCapitalFlowList", Page[CapitalFlowEntry]
+)
+POSITIONS: Operation[list[Position] | None] = op(
+    _ORDERS + "queryPositionPage", list[Position] | None
+)
+ALL_POSITIONS: Operation[Page[Position]] = op(
+    "tradeapi.admin.PositionAdminApiService.queryAllPositionPage", Page[Position]
+)
+DEAL: Operation[TradeDeal | None] = op(
+    "report.admin.CatsTradeDealService.getTradeDealInfoByDealId",
+    TradeDeal | None,
+    path_prefix="/global",
+)
+ORDER_DEALS: Operation[list[TradeDeal] | TradeDeal | None] = op(
+    "report.admin.CatsTradeDealService.getTradeDealInfoByOrderId",
+    list[TradeDeal] | TradeDeal | None,
+    path_prefix="/global",
+)
+CANCEL_PENDING: Operation[list[str] | dict[str, Any] | None] = op(
+    _ORDERS + "cancelPboOrder", list[str] | dict[str, Any] | None, write=True, idempotent=True
+)
+FORCE_CLOSE: Operation[list[ForcedCloseResult] | ForcedCloseResult | None] = op(
+    _ORDERS + "forcedOrder", list[ForcedCloseResult] | ForcedCloseResult | None, write=True
+)
+
+DEFAULT_PAGE_SIZE = 500
+POSITION_SORT = ("orderId", "openTime", "symbolId", "pnl")
+ALL_POSITION_SORT = ("id", "orderId", "openTime", "symbolId")
+POSITION_MODES = (TradeType.CFD_CROSS, TradeType.CFD_ISOLATED, TradeType.STOCK)
+
+
+def _position_key(position: Position) -> int | None:
+    return position.position_id
+
+
+def _ledger_key(entry: CapitalFlowEntry) -> tuple[Any, ...]:
+    return (entry.bookkeep_id, entry.subject_id, entry.business_type1)
+
+
+def _sort(field: str, value: str | None, allowed: tuple[str, ...]) -> str | None:
+    if value is not None and value not in allowed:
+        raise ValidationError(field, f"must be one of {', '.join(allowed)}")
+    return value
+
+
+class TradeResource(Resource):
+    """Trading activity of customers."""
+
+    def positions(
+        self,
+        *,
+        trade_type: TradeType | int,
+        customer_group_id: int,
+        customer_id: int,
+        customer_no: str | None = None,
+        account_id: int | None = None,
+        symbol_id: int | None = None,
+        sort_by: str | None = None,
+        ascending: bool = False,
+        page_size: int = DEFAULT_PAGE_SIZE,
+        max_items: int | None = None,
+        concurrency: int = 1,
+    ) -> Paginator[Position]:
+        """One customer's positions (trading modes 1, 2 and 6).
+
+        The API pages this call but answers with bare lists (no ``total``), so the walk ends
+        at the first short page; with ``concurrency`` above 1 it reads ahead speculatively.
+        """
+        mode = check.member("trade_type", trade_type, TradeType)
+        if mode not in POSITION_MODES:
+            raise ValidationError("trade_type", "positions exist in modes 1, 2 and 6")
+        body = check.drop_none(
+            tradeType=int(mode),
+            customerGroupId=check.integer("customer_group_id", customer_group_id, minimum=1),
+            customerId=check.integer("customer_id", customer_id, minimum=1),
+            customerNo=check.optional_text("customer_no", customer_no),
+            accountId=check.optional_integer("account_id", account_id, minimum=1),
+            symbolId=check.optional_integer("symbol_id", symbol_id, minimum=1),
+            sortFieldName=_sort("sort_by", sort_by, POSITION_SORT),
+            sortType="asc" if ascending else "desc",
+        )
+        return self._client._paginate(
+            POSITIONS,
+            body,
+            page_size=page_size,
+            start_page=1,
+            max_items=max_items,
+            concurrency=concurrency,
+            key=_position_key,
+        )
+
+    def all_positions(
+        self,
+        *,
+        trade_type: TradeType | int,
+        customer_group_id: int | None = None,
+        customer_id: int | None = None,
+        customer_no: str | None = None,
+        account_id: int | None = None,
+        symbol_id: int | None = None,
+        order_id: int | None = None,
+        direction: Direction | int | None = None,
+        start_time: int | None = None,
+        end_time: int | None = None,
+        sort_by: str | None = None,
+        ascending: bool = False,
+        page_size: int = DEFAULT_PAGE_SIZE,
+        start_page: int = 1,
+        max_items: int | None = None,
+        concurrency: int = DEFAULT_PAGE_CONCURRENCY,
+        reread_on_drift: bool = False,
+    ) -> Paginator[Position]:
+        """Positions of all customers in a CFD mode (1 cross, 2 isolated), newest first.
+        ``start_time``/``end_time`` are epoch milliseconds."""
+        mode = check.member("trade_type", trade_type, TradeType)
+        if mode not in (TradeType.CFD_CROSS, TradeType.CFD_ISOLATED):
+            raise ValidationError("trade_type", "must be 1 (CFD cross) or 2 (CFD isolated)")
+        body = check.drop_none(
+            tradeType=int(mode),
+            customerGroupId=check.optional_integer(
+                "customer_group_id", customer_group_id, minimum=1
+            ),
+            customerId=check.optional_integer("customer_id", customer_id, minimum=1),
+            customerNo=check.optional_text("customer_no", customer_no),
+            accountId=check.optional_integer("account_id", account_id, minimum=1),
+            symbolId=check.optional_integer("symbol_id", symbol_id, minimum=1),
+            orderId=check.optional_integer("order_id", order_id, minimum=1),
+            direction=None
+            if direction is None
+            else int(check.member("direction", direction, Direction)),
+            startTime=check.optional_integer("start_time", start_time, minimum=0),
+            endTime=check.optional_integer("end_time", end_time, minimum=0),
+            sortFieldName=_sort("sort_by", sort_by, ALL_POSITION_SORT),
+            sortType="asc" if ascending else "desc",
+        )
+        return self._client._paginate(
+            ALL_POSITIONS,
+            body,
+            page_size=page_size,
+            start_page=start_page,
+            max_items=max_items,
+            concurrency=concurrency,
+            key=_position_key,
+            reread_on_drift=reread_on_drift,
+        )
+
+    def capital_flow(
+        self,
+        *,
+        customer_id: int,
+        customer_group_id: int,
+        customer_no: str,
+        trade_type: TradeType | int,
+        account_id: int | None = None,
+        currency: str | None = None,
+        business_type: int | None = None,
+        status: int | None = None,
+        start_time: int | None = None,
+        end_time: int | None = None,
+        operate: int | None = None,
+        assets_id: int | None = None,
+        lang: str | None = None,
+        page_size: int = DEFAULT_PAGE_SIZE,
+        start_page: int = 1,
+        max_items: int | None = None,
+        concurrency: int = DEFAULT_PAGE_CONCURRENCY,
+    ) -> Paginator[CapitalFlowEntry]:
+        """A customer's ledger in one trading mode, newest first.
+
+        Filters: ``business_type`` (ledger code, e.g. 1 deposit, 4 adjustment, 42 reward),
+        ``status`` (1 initialised, 2 succeeded, 3 failed), ``operate`` (1 increase, 2 decrease),
+        ``start_time``/``end_time`` (epoch ms), ``lang`` (``"en_US"`` or ``"zh_CN"``).
+        """
+        if operate not in (None, 0, 1, 2):
+            raise ValidationError("operate", "must be 1 (increase) or 2 (decrease)")
+        if status not in (None, 0, 1, 2, 3):
+            raise ValidationError("status", "must be 1, 2 or 3")
+        if lang not in (None, "en_US", "zh_CN"):
+            raise ValidationError("lang", "must be 'en_US' or 'zh_CN'")
+        body = check.drop_none(
+            customerId=str(check.integer("customer_id", customer_id, minimum=1)),
+            customerGroupId=str(check.integer("customer_group_id", customer_group_id, minimum=1)),
+            customerNo=check.text("customer_no", customer_no),
+            tradeType=int(check.member("trade_type", trade_type, TradeType)),
+            accountId=check.optional_integer("account_id", account_id, minimum=1),
+            accountCurrency=check.optional_text("currency", currency, max_length=16),
+            businessType=check.optional_integer("business_type", business_type, minimum=0),
+            status=status,
+            startTime=check.optional_integer("start_time", start_time, minimum=0),
+            endTime=check.optional_integer("end_time", end_time, minimum=0),
+            operate=operate,
+            assetsId=check.optional_integer("assets_id", assets_id, minimum=1),
+            lang=lang,
+        )
+        return self._client._paginate(
+            CAPITAL_FLOW,
+            body,
+            page_size=page_size,
+            start_page=start_page,
+            max_items=max_items,
+            concurrency=concurrency,
+            key=_ledger_key,
+        )
+
+    async def deal(self, deal_id: int) -> TradeDeal | None:
+        """One deal (execution) by id, or None if there is none."""
+        body = {"dealId": check.integer("deal_id", deal_id, minimum=1)}
+        return await self._client._call(DEAL, body)
+
+    async def deals(self, order_id: int, *, trade_type: TradeType | int) -> list[TradeDeal]:
+        """The deals that filled an order."""
+        body = {
+            "orderId": check.integer("order_id", order_id, minimum=1),
+            "tradeType": int(check.member("trade_type", trade_type, TradeType)),
+        }
+        data = await self._client._call(ORDER_DEALS, body)
+        return [] if data is None else data if isinstance(data, list) else [data]
+
+    def _customer_body(
+        self,
+        trade_type: TradeType | int,
+        customer_no: str,
+        customer_id: int,
+        customer_group_id: int,
+    ) -> dict[str, Any]:
+        return {
+            "tradeType": int(check.member("trade_type", trade_type, TradeType)),
+            "customerNo": check.text("customer_no", customer_no),
+            "customerId": check.integer("customer_id", customer_id, minimum=1),
+            "customerGroupId": check.integer("customer_group_id", customer_group_id, minimum=1),
+        }
+
+    async def cancel_pending_orders(
+        self,
+        customer_no: str,
+        *,
+        customer_id: int,
+        customer_group_id: int,
+        trade_type: TradeType | int,
+    ) -> list[str]:
+        """Cancel a customer's pending orders in one mode; returns the cancelled order keys.
+        Repeating it is harmless, so it is retried like a read."""
+        body = self._customer_body(trade_type, customer_no, customer_id, customer_group_id)
+        data = await self._client._call(CANCEL_PENDING, body)
+        return [str(key) for key in data] if isinstance(data, list) else []
+
+    async def force_close(
+        self,
+        customer_no: str,
+        *,
+        customer_id: int,
+        customer_group_id: int,
+        trade_type: TradeType | int,
+    ) -> list[ForcedCloseResult]:
+        """Close a customer's open positions in one mode at market. Never replayed after an
+        ambiguous failure: a second attempt could close positions opened in between."""
+        body = self._customer_body(trade_type, customer_no, customer_id, customer_group_id)
+        data = await self._client._call(FORCE_CLOSE, body)
+        return [] if data is None else data if isinstance(data, list) else [data]
+
+
+ENDPOINTS = (
+    Endpoint("queryCapitalFlowList", CAPITAL_FLOW, "trade.capital_flow", paged=True),
+    Endpoint("queryPositionPage", POSITIONS, "trade.positions", paged=True),
+    Endpoint("queryAllPositionPage", ALL_POSITIONS, "trade.all_positions", paged=True),
+    Endpoint("getTradeDealInfoByDealId", DEAL, "trade.deal"),
+    Endpoint("getTradeDealInfoByOrderId", ORDER_DEALS, "trade.deals"),
+    Endpoint("cancelPboOrder", CANCEL_PENDING, "trade.cancel_pending_orders"),
+    Endpoint("forcedOrder", FORCE_CLOSE, "trade.force_close"),
+)
