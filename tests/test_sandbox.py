@@ -71,6 +71,32 @@ async def test_gateway_header_checks(
     assert reply["msg"]  # the vendor's text
 
 
+async def test_trade_operations_are_routed_by_the_group_header(
+    sandbox: Sandbox, http: aiohttp.ClientSession
+) -> None:
+    token = await login(http, sandbox)
+    path = "tradeapi.admin.PositionAdminApiService.queryAllPositionPage"
+    _, _, reply = await post(http, sandbox, path, {"tradeType": 1}, headers_for(sandbox, token))
+    assert reply["code"] == "GGATEWAY_CODE_010"
+    with_group = headers_for(sandbox, token, {"group": "tradeApi"})
+    _, _, reply = await post(http, sandbox, path, {"tradeType": 1}, with_group)
+    assert reply["code"] == "0" and reply["data"]["total"] > 0
+
+
+async def test_market_data_wire_format(sandbox: Sandbox, http: aiohttp.ClientSession) -> None:
+    token = await login(http, sandbox)
+    query = msgspec.json.encode({"trace": "q-1", "data": {"symbol_list": [{"code": "EURUSD"}]}})
+    url = f"{sandbox.base_url}/quote-b-api/trade-tick"
+    async with http.get(url, params={"token": token, "query": query.decode()}) as response:
+        reply = msgspec.json.decode(await response.read())
+    assert reply["ret"] == 200 and reply["trace"] == "q-1"
+    assert reply["data"]["tick_list"][0]["code"] == "EURUSD"
+    async with http.get(url, params={"token": "nope", "query": query.decode()}) as response:
+        assert msgspec.json.decode(await response.read())["ret"] == 201
+    async with http.get(url, params={"token": token, "query": "{not json"}) as response:
+        assert msgspec.json.decode(await response.read())["ret"] == 202
+
+
 async def test_page_semantics_and_limit(sandbox: Sandbox, http: aiohttp.ClientSession) -> None:
     token = await login(http, sandbox)
     headers = headers_for(sandbox, token)

@@ -344,6 +344,7 @@ class SandboxApp:
         key = f"{request.match_info['feed']}/{request.match_info['name']}"
         state = self.state
         state.calls[key] += 1
+        state.last_headers[key] = dict(request.headers)
         state.in_flight += 1
         try:
             fault = state.faults.take(key, False) or self._random_fault(False)

@@ -9,6 +9,7 @@ from typing import Any
 from aiohttp import web
 
 from ._app import SandboxApp, SandboxConfig
+from ._backoffice import Backoffice
 from ._data import CustomerStore
 from ._faults import Fault, FaultKind
 
@@ -134,6 +135,11 @@ class Sandbox:
     def traces(self) -> list[str]:
         """Trace ids seen, oldest first (the latest 100,000)."""
         return list(self._app.state.traces)
+
+    @property
+    def backoffice(self) -> Backoffice:
+        """Accounts, ledger, positions, locks, proposals and messages (for inspection)."""
+        return self._app.backoffice
 
     @property
     def store(self) -> CustomerStore:
