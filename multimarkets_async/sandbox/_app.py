@@ -71,12 +71,15 @@ class _Token:
 Handler = Callable[[dict[str, Any]], Any]
 
 
-@dataclass
-class _Route:
-    handler: Handler
-    needs_version: bool = True
-    biz_code: str = "C"
-    needs_group: bool = False  # tradeapi.* and report.*: routed by the `group` header
+# The module that answers, by bizType prefix (the envelope's `bizCode`).
+_BIZ_CODES = {
+    "customer": "C",
+    "fund": "F",
+    "tradeapi": "O",
+    "report": "O",
+    "config": "S",
+    "message": "M",
+}
 
 
 @dataclass
@@ -109,96 +112,49 @@ class SandboxApp:
         self._mutations = random.Random(config.seed + 1)
         self._page_cache: OrderedDict[tuple[int, int, int], bytes] = OrderedDict()
         office = self.backoffice = Backoffice(self.state.store, config.seed, config.company_id)
-        customer, fund, trade, config_service = "C", "F", "O", "S"
-        self.routes: dict[str, _Route] = {
-            "customer.admin.WhiteCustomerAdminApiService.page": _Route(self._page),
-            "customer.admin.WhiteCustomerAdminApiService.detail": _Route(self._detail),
-            "customer.admin.WhiteCustomerAdminApiService.addCusAndOpenAccountAndKyc": _Route(
-                self._create
-            ),
-            "customer.admin.CustomerGroupAdminApiService.groupList": _Route(self._groups),
-            "customer.app.CustomerWebApiService.checkCustomerExist": _Route(self._exists),
-            "customer.admin.CustomerAdminApiService.queryAccountList": _Route(
-                office.accounts, biz_code=customer
-            ),
-            "config.admin.AdminDictDubboService.getListByParentCode": _Route(
-                office.dictionary, biz_code=config_service
-            ),
-            "config.admin.AdminDictDubboService.getCountryListByParentCode": _Route(
-                office.countries, biz_code=config_service
-            ),
-            "config.admin.AdminAssetsDubboService.getAssetsList": _Route(
-                office.assets, biz_code=config_service
-            ),
-            "config.admin.AdminAssetsDubboService.getTradeTypeList": _Route(
-                office.trade_types, biz_code=config_service
-            ),
-            "config.admin.AdminSymbolDubboService.getSymbolTradeTypeByCompanyId": _Route(
-                office.group_products, biz_code=config_service
-            ),
-            "config.admin.AdminSymbolDubboService.getSymbolList": _Route(
-                office.products, biz_code=config_service
-            ),
-            "config.admin.AdminSymbolDubboService.getSymbolGroupList": _Route(
-                office.product_groups, biz_code=config_service
-            ),
-            "config.admin.AdminSymbolDubboService.getSymbolByCompanyId": _Route(
-                office.product_details, biz_code=config_service
-            ),
-            "config.admin.AdminSymbolDubboService.getFundByCompanyId": _Route(
-                office.funds, biz_code=config_service
-            ),
-            "fund.admin.CustomerActivityBonusAdminDubboService.operationBonus": _Route(
-                office.bonus, biz_code=fund
-            ),
-            "fund.admin.CustomerFundAdminDubboService.getExchangeRate": _Route(
-                office.exchange_rates, biz_code=fund
-            ),
-            "fund.admin.CustomerActivityBonusAdminDubboService.lockTradeAccount": _Route(
-                office.lock, biz_code=fund
-            ),
-            "fund.admin.CustomerActivityBonusAdminDubboService.unlockTradeAccount": _Route(
-                office.unlock, biz_code=fund
-            ),
-            "fund.admin.CustomerActivityBonusAdminDubboService.queryOneLockTradeAccount": _Route(
-                office.lock_status, biz_code=fund
-            ),
-            "fund.admin.CustomerActivityBonusAdminDubboService.queryTradeTypeLockTradeAccount": _Route(  # noqa: E501
-                office.lock_states, biz_code=fund
-            ),
-            "fund.admin.CustomerAdjustProposalAdminDubboService.addCustomerAdjustProposal": _Route(
-                office.adjust, biz_code=fund
-            ),
-            "fund.admin.CustomerAdjustProposalAdminDubboService.getCustomerAdjustProposalById": _Route(  # noqa: E501
-                office.proposal, biz_code=fund
-            ),
-            "message.admin.PlatFormMessageThirdSendAdminService.add": _Route(
-                office.send_message, biz_code="M"
-            ),
-            "message.admin.VerificationAdminService.queryCodeSendStatus": _Route(
-                office.code_status, biz_code="M"
-            ),
-            "tradeapi.admin.OrderAdminApiService.queryCapitalFlowList": _Route(
-                office.capital_flow, biz_code=trade, needs_group=True
-            ),
-            "tradeapi.admin.OrderAdminApiService.queryPositionPage": _Route(
-                office.customer_positions, biz_code=trade, needs_group=True
-            ),
-            "tradeapi.admin.PositionAdminApiService.queryAllPositionPage": _Route(
-                office.all_positions, biz_code=trade, needs_group=True
-            ),
-            "tradeapi.admin.OrderAdminApiService.cancelPboOrder": _Route(
-                office.cancel_pending, biz_code=trade, needs_group=True
-            ),
-            "tradeapi.admin.OrderAdminApiService.forcedOrder": _Route(
-                office.force_close, biz_code=trade, needs_group=True
-            ),
-            "report.admin.CatsTradeDealService.getTradeDealInfoByDealId": _Route(
-                office.deal, biz_code=trade, needs_group=True
-            ),
-            "report.admin.CatsTradeDealService.getTradeDealInfoByOrderId": _Route(
-                office.order_deals, biz_code=trade, needs_group=True
-            ),
+        customers, config_ = "customer.admin.WhiteCustomerAdminApiService.", "config.admin."
+        symbols, bonus = (
+            config_ + "AdminSymbolDubboService.",
+            "fund.admin.CustomerActivityBonusAdminDubboService.",
+        )
+        proposals, orders = (
+            "fund.admin.CustomerAdjustProposalAdminDubboService.",
+            "tradeapi.admin.OrderAdminApiService.",
+        )
+        deals = "report.admin.CatsTradeDealService."
+        self.routes: dict[str, Handler] = {
+            customers + "page": self._page,
+            customers + "detail": self._detail,
+            customers + "addCusAndOpenAccountAndKyc": self._create,
+            "customer.admin.CustomerGroupAdminApiService.groupList": self._groups,
+            "customer.app.CustomerWebApiService.checkCustomerExist": self._exists,
+            "customer.admin.CustomerAdminApiService.queryAccountList": office.accounts,
+            config_ + "AdminDictDubboService.getListByParentCode": office.dictionary,
+            config_ + "AdminDictDubboService.getCountryListByParentCode": office.countries,
+            config_ + "AdminAssetsDubboService.getAssetsList": office.assets,
+            config_ + "AdminAssetsDubboService.getTradeTypeList": office.trade_types,
+            symbols + "getSymbolTradeTypeByCompanyId": office.group_products,
+            symbols + "getSymbolList": office.products,
+            symbols + "getSymbolGroupList": office.product_groups,
+            symbols + "getSymbolByCompanyId": office.product_details,
+            symbols + "getFundByCompanyId": office.funds,
+            bonus + "operationBonus": office.bonus,
+            bonus + "lockTradeAccount": office.lock,
+            bonus + "unlockTradeAccount": office.unlock,
+            bonus + "queryOneLockTradeAccount": office.lock_status,
+            bonus + "queryTradeTypeLockTradeAccount": office.lock_states,
+            "fund.admin.CustomerFundAdminDubboService.getExchangeRate": office.exchange_rates,
+            proposals + "addCustomerAdjustProposal": office.adjust,
+            proposals + "getCustomerAdjustProposalById": office.proposal,
+            "message.admin.PlatFormMessageThirdSendAdminService.add": office.send_message,
+            "message.admin.VerificationAdminService.queryCodeSendStatus": office.code_status,
+            orders + "queryCapitalFlowList": office.capital_flow,
+            orders + "queryPositionPage": office.customer_positions,
+            orders + "cancelPboOrder": office.cancel_pending,
+            orders + "forcedOrder": office.force_close,
+            "tradeapi.admin.PositionAdminApiService.queryAllPositionPage": office.all_positions,
+            deals + "getTradeDealInfoByDealId": office.deal,
+            deals + "getTradeDealInfoByOrderId": office.order_deals,
         }
         self.quotes: dict[str, Callable[[dict[str, Any]], Any]] = {
             "depth-tick": office.depth,
@@ -296,8 +252,8 @@ class SandboxApp:
             return _encode(self._auth(await self._body(request))), ""
         if prefix not in ("", "global"):
             raise ApiFailure("GGATEWAY_CODE_002", data=biz_type)
-        route = self.routes.get(biz_type)
-        if route is None:
+        handler = self.routes.get(biz_type)
+        if handler is None:
             raise ApiFailure("GGATEWAY_CODE_002", data=biz_type)
         headers = request.headers
         company = headers.get("companyId")
@@ -313,18 +269,19 @@ class SandboxApp:
             raise ApiFailure("GGATEWAY_CODE_005")
         if company.strip() != str(token.company_id):
             raise ApiFailure("GGATEWAY_CODE_019")
-        if route.needs_version and not headers.get("version"):
+        if not headers.get("version"):
             raise ApiFailure("GGATEWAY_CODE_009")
-        if route.needs_group and headers.get("group") != "tradeApi":
-            raise ApiFailure("GGATEWAY_CODE_010")
+        if biz_type.startswith(("tradeapi.", "report.")) and headers.get("group") != "tradeApi":
+            raise ApiFailure("GGATEWAY_CODE_010")  # trade services are routed by `group`
         stamp = headers.get("timestamp")
         if stamp is not None:
             if not stamp.isdigit():
                 raise ApiFailure("GGATEWAY_CODE_015")
             if abs(time.time() * 1000 - int(stamp)) > self.config.max_clock_skew * 1000:
                 raise ApiFailure("GGATEWAY_CODE_014")
-        result = route.handler(await self._body(request))
-        return (result if isinstance(result, bytes) else _encode(result)), route.biz_code
+        result = handler(await self._body(request))
+        biz_code = _BIZ_CODES.get(biz_type.partition(".")[0], "")
+        return (result if isinstance(result, bytes) else _encode(result)), biz_code
 
     @staticmethod
     async def _body(request: web.Request) -> dict[str, Any]:
