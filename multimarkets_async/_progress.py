@@ -8,7 +8,7 @@ from typing import Protocol, TextIO
 
 
 class Progress(Protocol):
-    def start(self, total: int | None) -> None: ...
+    def start(self, total: int | None, done: int = 0) -> None: ...
     def advance(self, records: int) -> None: ...
     def close(self) -> None: ...
 
@@ -21,11 +21,12 @@ class PlainProgress:
         self._stream = stream or sys.stderr
         self._interval = interval
         self._total: int | None = None
-        self._done = 0
+        self._done = self._base = 0
         self._started = self._last = time.perf_counter()
 
-    def start(self, total: int | None) -> None:
+    def start(self, total: int | None, done: int = 0) -> None:
         self._total = total
+        self._done = self._base = done
         self._started = self._last = time.perf_counter()
 
     def advance(self, records: int) -> None:
@@ -36,10 +37,15 @@ class PlainProgress:
             self._print(now)
 
     def _print(self, now: float) -> None:
-        rate = self._done / max(now - self._started, 1e-9)
+        rate = (self._done - self._base) / max(now - self._started, 1e-9)
         of = f"/{self._total:,}" if self._total else ""
+        eta = ""
+        if self._total and rate > 0:
+            eta = f", about {max(self._total - self._done, 0) / rate:,.0f} s left"
         print(
-            f"{self._label}: {self._done:,}{of} records, {rate:,.0f} records/s", file=self._stream
+            f"{self._label}: {self._done:,}{of} records, {rate:,.0f} records/s{eta}",
+            file=self._stream,
+            flush=True,
         )
 
     def close(self) -> None:
@@ -76,10 +82,10 @@ class RichProgress:
         self._started = time.perf_counter()
         self._done = 0
 
-    def start(self, total: int | None) -> None:
+    def start(self, total: int | None, done: int = 0) -> None:
         self._started = time.perf_counter()
         self._bar.start()
-        self._bar.update(self._task, total=total)
+        self._bar.update(self._task, total=total, completed=done)
 
     def advance(self, records: int) -> None:
         self._done += records
@@ -91,7 +97,7 @@ class RichProgress:
 
 
 class NoProgress:
-    def start(self, total: int | None) -> None:
+    def start(self, total: int | None, done: int = 0) -> None:
         pass
 
     def advance(self, records: int) -> None:

@@ -7,14 +7,16 @@ import asyncio
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import msgspec
 
 from ._config import DEFAULT_PAGE_CONCURRENCY, MAX_PAGE_SIZE
-from ._export import ExportSummary, export_jsonl
 from ._progress import progress_for
 from .client import ManagerClient
 from .errors import ConfigurationError, MultiMarketsError
+from .exports import ExportFormat, ExportSummary, export
+from .pagination import Paginator
 from .sandbox._faults import CHAOS_KINDS
 
 
@@ -41,10 +43,23 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
 
     export = commands.add_parser(
-        "export", help="stream records to JSON Lines (credentials from MULTIMARKETS_* variables)"
+        "export",
+        help="stream a listing to JSON Lines, CSV or Parquet (credentials from MULTIMARKETS_*)",
     )
-    export.add_argument("what", choices=["customers"], help="what to export")
+    export.add_argument("what", choices=sorted(LISTINGS), help="what to export")
     _add_walk_options(export, default_out=None)
+    filters = export.add_argument_group(
+        "filters (positions: --trade-type is required; "
+        "capital-flow: customer and --trade-type are required)"
+    )
+    filters.add_argument("--customer-no")
+    filters.add_argument("--customer-id", type=int)
+    filters.add_argument("--customer-group-id", type=int)
+    filters.add_argument("--trade-type", type=int)
+    filters.add_argument("--symbol-id", type=int)
+    filters.add_argument("--business-type", type=int, help="capital flow: ledger code")
+    filters.add_argument("--start-time", type=int, help="epoch milliseconds")
+    filters.add_argument("--end-time", type=int, help="epoch milliseconds")
     export.set_defaults(run=_export)
 
     demo = commands.add_parser(
@@ -97,18 +112,67 @@ def _parser() -> argparse.ArgumentParser:
 
 def _add_walk_options(parser: argparse.ArgumentParser, *, default_out: str | None) -> None:
     parser.add_argument("--out", type=Path, required=default_out is None, default=default_out)
+    parser.add_argument(
+        "--format", choices=[f.value for f in ExportFormat], help="default: from --out's extension"
+    )
+    parser.add_argument("--resume", action="store_true", help="continue an interrupted export")
     parser.add_argument("--page-size", type=int, default=MAX_PAGE_SIZE)
     parser.add_argument("--concurrency", type=int, default=DEFAULT_PAGE_CONCURRENCY)
     parser.add_argument("--max-items", type=int, default=None)
     parser.add_argument("--quiet", action="store_true", help="no progress output")
 
 
-async def _export_customers(client: ManagerClient, args: argparse.Namespace) -> ExportSummary:
-    walk = client.customers.list(
-        page_size=args.page_size, concurrency=args.concurrency, max_items=args.max_items
+def _listing(client: ManagerClient, args: argparse.Namespace) -> Paginator[Any]:
+    walk = {
+        "page_size": args.page_size,
+        "concurrency": args.concurrency,
+        "max_items": args.max_items,
+    }
+    what = getattr(args, "what", "customers")
+    if what == "customers":
+        return client.customers.list(customer_no=getattr(args, "customer_no", None), **walk)
+    missing = [name for name in LISTINGS[what] if getattr(args, name) is None]
+    if missing:
+        flags = ", ".join("--" + name.replace("_", "-") for name in missing)
+        raise ConfigurationError(f"export {what} needs {flags}")
+    if what == "positions":
+        return client.trade.all_positions(
+            trade_type=args.trade_type,
+            customer_id=args.customer_id,
+            customer_no=args.customer_no,
+            customer_group_id=args.customer_group_id,
+            symbol_id=args.symbol_id,
+            start_time=args.start_time,
+            end_time=args.end_time,
+            **walk,
+        )
+    return client.trade.capital_flow(
+        customer_id=args.customer_id,
+        customer_group_id=args.customer_group_id,
+        customer_no=args.customer_no,
+        trade_type=args.trade_type,
+        business_type=args.business_type,
+        start_time=args.start_time,
+        end_time=args.end_time,
+        **walk,
     )
-    summary = await export_jsonl(
-        walk, args.out, progress=progress_for("customers", quiet=args.quiet)
+
+
+LISTINGS: dict[str, tuple[str, ...]] = {
+    "customers": (),
+    "positions": ("trade_type",),
+    "capital-flow": ("customer_id", "customer_group_id", "customer_no", "trade_type"),
+}
+
+
+async def _run_export(client: ManagerClient, args: argparse.Namespace) -> ExportSummary:
+    label = getattr(args, "what", "customers")
+    summary = await export(
+        _listing(client, args),
+        args.out,
+        format=args.format,
+        resume=args.resume,
+        progress=progress_for(label, quiet=args.quiet),
     )
     print(summary, file=sys.stderr)
     return summary
@@ -116,7 +180,7 @@ async def _export_customers(client: ManagerClient, args: argparse.Namespace) -> 
 
 async def _export(args: argparse.Namespace) -> int:
     async with ManagerClient() as client:
-        await _export_customers(client, args)
+        await _run_export(client, args)
     return 0
 
 
@@ -126,7 +190,7 @@ async def _demo(args: argparse.Namespace) -> int:
     async with Sandbox(customers=args.customers, seed=args.seed) as sandbox:
         print(f"sandbox with {args.customers:,} customers at {sandbox.base_url}", file=sys.stderr)
         async with ManagerClient(**sandbox.credentials()) as client:
-            summary = await _export_customers(client, args)
+            summary = await _run_export(client, args)
     lines, unique = _count_ids(summary.path)
     print(
         f"verified {summary.path}: {lines:,} lines, {unique:,} unique customer ids", file=sys.stderr

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import typing
 from collections.abc import Mapping
 from types import TracebackType
 from typing import Any, TypeVar, cast
@@ -302,6 +303,8 @@ class ManagerClient:
 
         return Paginator(
             fetch,
+            record_type=_record_type(operation.response_type),
+            name=f"{operation.biz_type}|{sorted(fixed.items())}",
             page_size=page_size,
             start_page=start_page,
             max_items=max_items,
@@ -310,6 +313,17 @@ class ManagerClient:
             key=key,
             reread_on_drift=reread_on_drift,
         )
+
+
+def _record_type(response_type: Any) -> Any:
+    """The record model inside ``Page[X]`` or ``list[X] | None``."""
+    for candidate in (response_type, *typing.get_args(response_type)):
+        if candidate is type(None):
+            continue
+        args = typing.get_args(candidate)
+        if args and isinstance(args[0], type):
+            return args[0]
+    return object
 
 
 def _retry_policy(base: Retry, max_retries: int | None) -> Retry:

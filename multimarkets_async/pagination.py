@@ -13,13 +13,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import copy
 import logging
 import math
 import sys
 from collections import deque
 from collections.abc import Awaitable, Callable, Hashable
 from dataclasses import dataclass
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 import anyio
 import anyio.abc
@@ -84,8 +85,12 @@ class Paginator(Generic[T]):
         background: BackgroundTasks,
         key: KeyFunc[T] | None = None,
         reread_on_drift: bool = False,
+        record_type: type[T] | None = None,
+        name: str = "",
     ) -> None:
         self._fetch = fetch
+        self.record_type: type[Any] = record_type or object
+        self.name = name
         self.page_size = page_size
         self.start_page = start_page
         self.max_items = max_items
@@ -100,6 +105,17 @@ class Paginator(Generic[T]):
             f"<Paginator page_size={self.page_size} start_page={self.start_page} "
             f"max_items={self.max_items} concurrency={self.concurrency}>"
         )
+
+    def describe(self) -> str:
+        """What this listing is (operation and filters) and how it is paged."""
+        return f"{self.name}|size={self.page_size}|start={self.start_page}|max={self.max_items}"
+
+    def resumed(self, start_page: int, already: int) -> Paginator[T]:
+        """The same listing continued at ``start_page``, ``already`` records having been read."""
+        remaining = None if self.max_items is None else max(self.max_items - already, 0)
+        clone = copy.copy(self)
+        clone.start_page, clone.max_items, clone.stats = start_page, remaining, WalkStats()
+        return clone
 
     def _walk(self) -> _PageWalk[T]:
         walk = _PageWalk(self, self._fetch, self._background, self._key)
