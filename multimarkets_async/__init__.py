@@ -32,6 +32,7 @@ from .errors import (
     UndecodableResponseError,
     ValidationError,
 )
+from .exports import ExportFormat, ExportSummary, export
 from .models import (
     Account,
     AdjustProposal,
@@ -117,6 +118,8 @@ __all__ = [
     "DictEntry",
     "Direction",
     "ExchangeRate",
+    "ExportFormat",
+    "ExportSummary",
     "ForcedCloseResult",
     "GroupAssets",
     "GroupProduct",
@@ -165,4 +168,5 @@ __all__ = [
     "VerificationCodeType",
     "WalkStats",
     "__version__",
+    "export",
 ]

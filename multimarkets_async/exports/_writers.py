@@ -14,7 +14,7 @@ from typing import Any, BinaryIO, Protocol
 
 import msgspec
 
-from ..models import enc_hook
+from ..models import Amount, enc_hook
 from ._columns import Column
 
 
@@ -126,7 +126,7 @@ class ParquetWriter:
         self._count += 1
 
     def _table(self, records: Sequence[Any]) -> Any:
-        rows = msgspec.to_builtins(list(records), builtin_types=(Decimal,))
+        rows = msgspec.to_builtins(list(records), builtin_types=(Decimal, Amount))
         for column in self._columns:
             if column.kind is Decimal:
                 quantum = Decimal(1).scaleb(-DECIMAL_SCALE)

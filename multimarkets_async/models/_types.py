@@ -24,6 +24,8 @@ def dec_hook(type_: type, value: Any) -> Any:
                 return Amount("".join(value.split()))
             except InvalidOperation:
                 raise ValueError(f"not a decimal amount: {value!r}") from None
+        if isinstance(value, Decimal):
+            return Amount(value)
         if isinstance(value, (int, float)) and not isinstance(value, bool):
             return Amount(repr(value) if isinstance(value, float) else value)
         raise TypeError(f"expected a decimal amount, got {type(value).__name__}")
