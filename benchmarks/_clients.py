@@ -1,0 +1,175 @@
+"""One benchmark run in its own process: export every customer of a sandbox to JSON Lines.
+
+    python benchmarks/_clients.py CLIENT CONCURRENCY BASE_URL OUT
+
+Prints one JSON line: records, seconds, peak RSS (MiB) of this process. Every client does the
+same job: fetch all pages (2,000 records each) and write each record as one JSON line.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import resource
+import sys
+import time
+from typing import Any
+
+import aiohttp
+import msgspec
+
+APP = {"appId": "sandbox-app-id", "appSecret": "sandbox-app-secret"}
+AUTH = "/auth/admin.admin.CompanyAuthDubboService.auth"
+PAGE = "/customer.admin.WhiteCustomerAdminApiService.page"
+SIZE = 2000
+FIELDS = (
+    "id", "customerNo", "companyId", "customerGroupId", "customerGroupName", "customerType",
+    "agentCustomerNo", "name", "firstName", "lastName", "email", "phone", "phoneArea", "idCard",
+    "idCardType", "registerSource", "openAccountType", "status", "remark", "unitId", "unitName",
+    "tgUserId", "tgUserName", "thirdAccountNo", "thirdLoginSource", "thirdUserId", "createTime",
+    "updateTime", "loginTime", "firstAccountActivateTime",
+)
+INTS = {"id", "companyId", "customerGroupId", "customerType", "registerSource", "openAccountType",
+        "status", "unitId", "createTime", "updateTime", "loginTime", "firstAccountActivateTime"}
+
+
+def headers(token: str, n: int) -> dict[str, str]:
+    return {
+        "Content-Type": "application/json", "trace": f"bench-{n}", "companyId": "439",
+        "token": token, "version": "0.0.1", "timestamp": str(int(time.time() * 1000)),
+    }
+
+
+async def sdk(base: str, concurrency: int, out: str) -> int:
+    import multimarkets_async as mm
+
+    async with mm.ManagerClient("sandbox-app-id", "sandbox-app-secret", 439, base) as client:
+        walk = client.customers.list(page_size=SIZE, concurrency=concurrency)
+        summary = await mm.export(walk, out, format="jsonl")
+    return summary.records
+
+
+async def naive(base: str, concurrency: int, out: str) -> int:
+    """What a first attempt looks like: sequential aiohttp, json.loads, json.dumps."""
+    records = 0
+    async with aiohttp.ClientSession() as session:
+        async with session.post(base + AUTH, json=APP, headers={"trace": "b"}) as r:
+            token = json.loads(await r.read())["data"]["token"]
+        with open(out, "w") as target:
+            current = 1
+            while True:
+                body = {"current": current, "size": SIZE}
+                async with session.post(
+                    base + PAGE, json=body, headers=headers(token, current)
+                ) as r:
+                    page = json.loads(await r.read())["data"]
+                for record in page["records"]:
+                    target.write(json.dumps(record) + "\n")
+                records += len(page["records"])
+                if current * SIZE >= page["total"] or not page["records"]:
+                    return records
+                current += 1
+
+
+def _pydantic_envelope() -> Any:
+    from pydantic import BaseModel, ConfigDict, create_model
+
+    fields: dict[str, Any] = {
+        name: ((int | None) if name in INTS else (str | None), None) for name in FIELDS
+    }
+    customer = create_model("Customer", __config__=ConfigDict(extra="ignore"), **fields)
+
+    class Page(BaseModel):
+        current: int
+        size: int
+        total: int
+        records: list[customer]  # type: ignore[valid-type]
+
+    class Envelope(BaseModel):
+        code: str
+        data: Page
+
+    return Envelope
+
+
+def httpx_pydantic(base: str, concurrency: int, out: str) -> int:
+    """A typical hand-written SDK: sequential httpx and pydantic models."""
+    import httpx
+
+    envelope = _pydantic_envelope()
+    records = 0
+    with httpx.Client(timeout=60) as session, open(out, "w") as target:
+        token = session.post(base + AUTH, json=APP, headers={"trace": "b"}).json()["data"]["token"]
+        current = 1
+        while True:
+            body = {"current": current, "size": SIZE}
+            reply = session.post(base + PAGE, json=body, headers=headers(token, current))
+            page = envelope.model_validate_json(reply.content).data
+            for record in page.records:
+                target.write(record.model_dump_json() + "\n")
+            records += len(page.records)
+            if current * SIZE >= page.total or not page.records:
+                return records
+            current += 1
+
+
+def bare_models() -> tuple[Any, Any]:
+    """Plain msgspec Structs with the wire names: the practical limit for this data."""
+    fields = [(name, (int | None) if name in INTS else (str | None), None) for name in FIELDS]
+    customer = msgspec.defstruct("Customer", fields)
+    page = msgspec.defstruct("Page", [("total", int), ("records", list[customer])])  # type: ignore[valid-type]
+    envelope = msgspec.defstruct("Envelope", [("data", page)])
+    return customer, envelope
+
+
+async def bare(base: str, concurrency: int, out: str) -> int:
+    """Hand-tuned: aiohttp, msgspec typed decode and encode, `concurrency` pages in flight."""
+    _, envelope = bare_models()
+    decoder = msgspec.json.Decoder(envelope)
+    encoder = msgspec.json.Encoder()
+    async with aiohttp.ClientSession() as session:
+        async with session.post(base + AUTH, json=APP, headers={"trace": "b"}) as r:
+            token = msgspec.json.decode(await r.read())["data"]["token"]
+
+        async def fetch(current: int) -> Any:
+            body = msgspec.json.encode({"current": current, "size": SIZE})
+            async with session.post(base + PAGE, data=body, headers=headers(token, current)) as r:
+                return decoder.decode(await r.read()).data
+
+        with open(out, "wb") as target:
+            first = await fetch(1)
+            target.write(encoder.encode_lines(first.records))
+            records = len(first.records)
+            last = -(-first.total // SIZE)
+            window: list[asyncio.Task[Any]] = []
+            next_page = 2
+            while next_page <= last or window:
+                while len(window) < concurrency and next_page <= last:
+                    window.append(asyncio.ensure_future(fetch(next_page)))
+                    next_page += 1
+                page = await window.pop(0)
+                target.write(encoder.encode_lines(page.records))
+                records += len(page.records)
+    return records
+
+
+CLIENTS: dict[str, Any] = {
+    "sdk": sdk, "naive": naive, "httpx_pydantic": httpx_pydantic, "bare": bare,
+}
+
+
+def main() -> None:
+    name, concurrency, base, out = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
+    run = CLIENTS[name]
+    started = time.perf_counter()
+    if asyncio.iscoroutinefunction(run):
+        records = asyncio.run(run(base, concurrency, out))
+    else:
+        records = run(base, concurrency, out)
+    seconds = time.perf_counter() - started
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(json.dumps({"records": records, "seconds": seconds, "peak_rss_mib": peak}))
+
+
+if __name__ == "__main__":
+    main()
