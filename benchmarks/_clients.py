@@ -22,6 +22,7 @@ import msgspec
 import pydantic
 
 import multimarkets_async as mm
+from multimarkets_async.sandbox._data import WIRE_FIELDS
 
 # Every client's process imports the same modules, so peak RSS compares like with like.
 _ = (httpx, pydantic)
@@ -30,38 +31,7 @@ APP = {"appId": "sandbox-app-id", "appSecret": "sandbox-app-secret"}
 AUTH = "/auth/admin.admin.CompanyAuthDubboService.auth"
 PAGE = "/customer.admin.WhiteCustomerAdminApiService.page"
 SIZE = 2000
-FIELDS = (
-    "id",
-    "customerNo",
-    "companyId",
-    "customerGroupId",
-    "customerGroupName",
-    "customerType",
-    "agentCustomerNo",
-    "name",
-    "firstName",
-    "lastName",
-    "email",
-    "phone",
-    "phoneArea",
-    "idCard",
-    "idCardType",
-    "registerSource",
-    "openAccountType",
-    "status",
-    "remark",
-    "unitId",
-    "unitName",
-    "tgUserId",
-    "tgUserName",
-    "thirdAccountNo",
-    "thirdLoginSource",
-    "thirdUserId",
-    "createTime",
-    "updateTime",
-    "loginTime",
-    "firstAccountActivateTime",
-)
+FIELDS = WIRE_FIELDS  # the 30 fields of a customer-list record
 INTS = {
     "id",
     "companyId",
