@@ -28,17 +28,13 @@ from .errors import (
     APIError,
     APITimeoutError,
     AuthenticationError,
-    BusinessError,
-    InvalidRequestError,
     MultiMarketsError,
-    PermissionDeniedError,
     RateLimitError,
-    ServiceUnavailableError,
     TransportError,
     UndecodableResponseError,
     error_class_for_code,
 )
-from .models import AuthResult, CompanyProfile, LooseEnvelope
+from .models import AuthResult, CompanyProfile, LooseEnvelope, QuoteEnvelope
 
 T = TypeVar("T")
 
@@ -53,7 +49,6 @@ AUTH = op(
 )
 
 _encoder = msgspec.json.Encoder()
-_loose_decoder = msgspec.json.Decoder(LooseEnvelope, strict=False)
 _auth_result_decoder = msgspec.json.Decoder(AuthResult, strict=False)
 _profile_decoder = msgspec.json.Decoder(CompanyProfile, strict=False)
 
@@ -296,8 +291,9 @@ class Pipeline:
         raw: bytes,
         trace: str,
     ) -> T:
-        if operation.is_quote:
-            return self._decode_quote(operation, status, raw, trace)
+        """``data`` of a successful reply, else the typed error. The typed decoder runs first
+        (the fast path); a failure's ``data`` may have any shape, so failures are read again
+        with the operation's loose envelope."""
         reason = ""
         if status == 200:
             try:
@@ -305,51 +301,24 @@ class Pipeline:
             except msgspec.DecodeError as exc:
                 reason = str(exc)
             else:
-                if _is_success(envelope.code):
+                failure = _verdict(envelope)
+                if failure is None:
                     return cast(T, envelope.data)
-                raise self._api_error(
-                    operation,
-                    status,
-                    headers,
-                    trace,
-                    str(envelope.code),
-                    envelope.msg,
-                    envelope.msg_params,
-                    envelope.biz_code,
-                    envelope.data,
-                )
+                raise _api_error(operation, status, headers, trace, failure)
         try:
-            loose = _loose_decoder.decode(raw)
+            loose: Any = _LOOSE_DECODERS[operation.is_quote].decode(raw)
         except msgspec.DecodeError as exc:
             loose = None
             reason = reason or str(exc)
+        recognised = loose is not None and _is_envelope(loose)
+        failure = _verdict(loose) if recognised else None
         if status == 429:
-            raise self._api_error(
-                operation,
-                status,
-                headers,
-                trace,
-                str(loose.code) if loose is not None and loose.code is not None else "HTTP_429",
-                loose.msg if loose else None,
-                loose.msg_params if loose else None,
-                loose.biz_code if loose else None,
-                loose.data if loose else None,
-            )
-        if loose is not None and loose.code is not None and not _is_success(loose.code):
-            raise self._api_error(
-                operation,
-                status,
-                headers,
-                trace,
-                str(loose.code),
-                loose.msg,
-                loose.msg_params,
-                loose.biz_code,
-                loose.data,
-            )
-        if loose is not None and status == 200:
+            raise _api_error(operation, status, headers, trace, failure or _Failure("HTTP_429"))
+        if failure is not None:
+            raise _api_error(operation, status, headers, trace, failure)
+        if recognised and status == 200:
             reason = f"data does not match the expected shape: {reason}"
-        elif loose is not None:
+        elif recognised:
             reason = "success envelope with a non-200 status"
         elif not reason:
             reason = "not a JSON envelope"
@@ -357,72 +326,19 @@ class Pipeline:
             reason, biz_type=operation.biz_type, http_status=status, trace=trace, body=raw
         )
 
-    def _decode_quote(self, operation: Operation[T], status: int, raw: bytes, trace: str) -> T:
-        """Market-data replies: ``{ret, msg, trace, data}`` with ``ret == 200`` for success."""
-        reason = ""
-        if status == 200:
-            try:
-                envelope = operation.decoder.decode(raw)
-            except msgspec.DecodeError as exc:
-                reason = str(exc)
-            else:
-                if envelope.ret == QUOTE_OK:
-                    return cast(T, envelope.data)
-                raise _quote_error(operation, status, envelope.ret, envelope.msg, trace)
-        try:
-            loose = _loose_quote_decoder.decode(raw)
-        except msgspec.DecodeError as exc:
-            loose = None
-            reason = reason or str(exc)
-        if loose is not None and loose.ret is not None and loose.ret != QUOTE_OK:
-            raise _quote_error(operation, status, loose.ret, loose.msg, trace)
-        if status == 429:
-            raise RateLimitError(
-                "HTTP_429", biz_type=operation.biz_type, trace=trace, http_status=429
-            )
-        raise UndecodableResponseError(
-            reason or f"HTTP {status}",
-            biz_type=operation.biz_type,
-            http_status=status,
-            trace=trace,
-            body=raw,
-        )
-
-    @staticmethod
-    def _api_error(
-        operation: Operation[Any],
-        status: int,
-        headers: Mapping[str, str],
-        trace: str,
-        code: str,
-        msg: str | None,
-        msg_params: str | None,
-        biz_code: str | None,
-        data: Any,
-    ) -> APIError:
-        cls = RateLimitError if status == 429 else error_class_for_code(code)
-        error = cls(
-            code,
-            biz_type=operation.biz_type,
-            server_message=msg,
-            msg_params=msg_params,
-            trace=trace,
-            biz_code=biz_code,
-            http_status=status,
-            data=data,
-        )
-        if isinstance(error, RateLimitError):
-            error.retry_after = _retry_after(headers)
-        return error
-
 
 QUOTE_OK = 200
-_QUOTE_ERRORS: dict[int, type[APIError]] = {
-    201: InvalidRequestError,  # bad header (token)
-    202: InvalidRequestError,  # bad data
-    203: PermissionDeniedError,  # unknown client address
-    500: ServiceUnavailableError,
-}
+
+
+@dataclass(frozen=True, slots=True)
+class _Failure:
+    """A failure reply, whichever envelope it came in."""
+
+    code: str
+    msg: str | None = None
+    msg_params: str | None = None
+    biz_code: str | None = None
+    data: Any = None
 
 
 class _LooseQuote(msgspec.Struct):
@@ -430,20 +346,49 @@ class _LooseQuote(msgspec.Struct):
     msg: str | None = None
 
 
-_loose_quote_decoder = msgspec.json.Decoder(_LooseQuote, strict=False)
+_LOOSE_DECODERS: dict[bool, msgspec.json.Decoder[Any]] = {
+    False: msgspec.json.Decoder(LooseEnvelope, strict=False),
+    True: msgspec.json.Decoder(_LooseQuote, strict=False),
+}
 
 
-def _quote_error(
-    operation: Operation[Any], status: int, ret: int, msg: str | None, trace: str
-) -> APIError:
-    cls = _QUOTE_ERRORS.get(ret, ServiceUnavailableError if ret >= 500 else BusinessError)
-    return cls(
-        f"QUOTE_{ret}",
-        biz_type=operation.biz_type,
-        server_message=msg,
-        trace=trace,
-        http_status=status,
+def _is_envelope(envelope: Any) -> bool:
+    return (envelope.ret if isinstance(envelope, _LooseQuote) else envelope.code) is not None
+
+
+def _verdict(envelope: Any) -> _Failure | None:
+    """None for success; else the failure. Standard replies succeed on ``code == "0"``,
+    market-data replies on ``ret == 200`` (their failures get codes ``QUOTE_<ret>``)."""
+    if isinstance(envelope, (QuoteEnvelope, _LooseQuote)):
+        return None if envelope.ret == QUOTE_OK else _Failure(f"QUOTE_{envelope.ret}", envelope.msg)
+    if _is_success(envelope.code):
+        return None
+    return _Failure(
+        str(envelope.code), envelope.msg, envelope.msg_params, envelope.biz_code, envelope.data
     )
+
+
+def _api_error(
+    operation: Operation[Any],
+    status: int,
+    headers: Mapping[str, str],
+    trace: str,
+    failure: _Failure,
+) -> APIError:
+    cls = RateLimitError if status == 429 else error_class_for_code(failure.code)
+    error = cls(
+        failure.code,
+        biz_type=operation.biz_type,
+        server_message=failure.msg,
+        msg_params=failure.msg_params,
+        trace=trace,
+        biz_code=failure.biz_code,
+        http_status=status,
+        data=failure.data,
+    )
+    if isinstance(error, RateLimitError):
+        error.retry_after = _retry_after(headers)
+    return error
 
 
 def _transport_error(exc: BaseException, biz_type: str, trace: str) -> TransportError | None:

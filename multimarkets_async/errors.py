@@ -336,6 +336,10 @@ _register(
     | _cu("0000002", "0000005"),
 )
 _register(NoticeError, _cu("0000807", "00010001") | {"FS51046"})
+# Market-data replies carry `ret` instead of `code`; the client reports them as QUOTE_<ret>.
+_register(InvalidRequestError, {"QUOTE_201", "QUOTE_202"})  # bad header (token), bad data
+_register(PermissionDeniedError, {"QUOTE_203"})  # unknown client address
+_register(ServiceUnavailableError, {"QUOTE_500"})
 
 
 def error_class_for_code(code: str) -> type[APIError]:

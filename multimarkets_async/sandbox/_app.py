@@ -619,33 +619,7 @@ class SandboxApp:
             raise ApiFailure("USCUSTOMER_API_0000003")
         record = store.record(found)
         extras = store.extras(found)
-        detail: dict[str, Any] = {
-            key: record[key]
-            for key in (
-                "id",
-                "customerNo",
-                "companyId",
-                "customerGroupId",
-                "customerType",
-                "name",
-                "firstName",
-                "lastName",
-                "email",
-                "phone",
-                "phoneArea",
-                "idCard",
-                "idCardType",
-                "status",
-                "registerSource",
-                "createTime",
-                "loginTime",
-                "openAccountType",
-                "unitId",
-                "unitName",
-                "thirdUserId",
-                "thirdLoginSource",
-            )
-        }
+        detail = {key: value for key, value in record.items() if key not in _LIST_ONLY_FIELDS}
         activated = record["firstAccountActivateTime"]
         detail.update(
             country=extras.get("country"),
@@ -766,6 +740,21 @@ class SandboxApp:
         if lookup is None:
             raise ApiFailure("GGATEWAY_CODE_015")
         return 1 if lookup(str(login_name)) is not None else 2
+
+
+# Customer-list fields that the detail record (CustomerAllInfoVO) does not carry.
+_LIST_ONLY_FIELDS = frozenset(
+    {
+        "customerGroupName",
+        "agentCustomerNo",
+        "remark",
+        "tgUserId",
+        "tgUserName",
+        "thirdAccountNo",
+        "updateTime",
+        "firstAccountActivateTime",
+    }
+)
 
 
 def _html_error(status: int) -> web.Response:
