@@ -72,6 +72,8 @@ def _parser() -> argparse.ArgumentParser:
     _add_walk_options(demo, default_out="demo-customers.jsonl")
     demo.set_defaults(run=_demo)
 
+    from .sandbox._faults import DEFAULT_FAULT_KINDS
+
     sandbox = commands.add_parser("sandbox", help="run the local sandbox API server")
     sandbox.add_argument("--customers", type=int, default=10_000)
     sandbox.add_argument("--host", default="127.0.0.1")
@@ -90,8 +92,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     sandbox.add_argument(
         "--faults",
-        default=",".join(CHAOS_KINDS),
-        help=f"comma-separated fault kinds to draw from (default: {','.join(CHAOS_KINDS)})",
+        default=",".join(DEFAULT_FAULT_KINDS),
+        help=f"comma-separated fault kinds to draw from, of {','.join(CHAOS_KINDS)} "
+        f"(default: {','.join(DEFAULT_FAULT_KINDS)})",
     )
     sandbox.add_argument(
         "--fault",
@@ -106,6 +109,45 @@ def _parser() -> argparse.ArgumentParser:
     )
     sandbox.add_argument("--insert-per-call", type=int, default=0, help="sign-ups per list call")
     sandbox.add_argument("--delete-per-call", type=int, default=0, help="deletions per list call")
+    quirks = sandbox.add_argument_group("paging quirks (every paged listing)")
+    quirks.add_argument(
+        "--ignore-current", action="store_true", help="always answer page 1's records"
+    )
+    quirks.add_argument(
+        "--echo-current", type=int, metavar="N", help="answer `current` N whatever was asked"
+    )
+    quirks.add_argument(
+        "--total", type=int, metavar="N", dest="total_override", help="answer `total` N"
+    )
+    quirks.add_argument(
+        "--repeat-page",
+        action="append",
+        default=[],
+        metavar="B=A",
+        help="answer page B with page A's records (repeatable)",
+    )
+    data = sandbox.add_argument_group("data")
+    data.add_argument(
+        "--id-style",
+        choices=("small", "snowflake"),
+        default="small",
+        help="customer ids on the wire: 1, 2, 3, ... or 64-bit snowflake-style",
+    )
+    data.add_argument(
+        "--ledger-null-keys",
+        action="store_true",
+        help="capital flow without bookkeepId, subjectId and businessType1",
+    )
+    data.add_argument(
+        "--ledger-size", type=int, metavar="N", help="entries of the long ledgers (default 2345)"
+    )
+    data.add_argument(
+        "--ledger-insert-per-call",
+        type=int,
+        default=0,
+        metavar="N",
+        help="deposits added to the listed ledger before each capital-flow call",
+    )
     sandbox.set_defaults(run=_sandbox)
     return parser
 
@@ -226,6 +268,15 @@ async def _sandbox(args: argparse.Namespace) -> int:
     unknown = sorted((set(kinds) | set(rates)) - set(CHAOS_KINDS))
     if unknown:
         raise ConfigurationError(f"unknown fault kinds: {', '.join(unknown)}")
+    repeats: dict[int, int] = {}
+    for item in args.repeat_page:
+        page, _, source = item.partition("=")
+        try:
+            repeats[int(page)] = int(source)
+        except ValueError:
+            raise ConfigurationError(f"--repeat-page wants B=A, got {item!r}") from None
+        if min(int(page), int(source)) < 1:
+            raise ConfigurationError(f"--repeat-page wants page numbers from 1, got {item!r}")
     sandbox = Sandbox(
         customers=args.customers,
         host=args.host,
@@ -242,6 +293,14 @@ async def _sandbox(args: argparse.Namespace) -> int:
         retry_after=args.retry_after,
         insert_per_call=args.insert_per_call,
         delete_per_call=args.delete_per_call,
+        ignore_current=args.ignore_current,
+        echo_current=args.echo_current,
+        total_override=args.total_override,
+        repeat_pages=repeats,
+        id_style=args.id_style,
+        ledger_null_keys=args.ledger_null_keys,
+        ledger_size=args.ledger_size,
+        ledger_insert_per_call=args.ledger_insert_per_call,
     )
     async with sandbox:
         print(f"MultiMarkets sandbox: {args.customers:,} customers at {sandbox.base_url}")
@@ -250,6 +309,8 @@ async def _sandbox(args: argparse.Namespace) -> int:
         print(f"  export MULTIMARKETS_APP_ID={sandbox.app_id}")
         print(f"  export MULTIMARKETS_APP_SECRET={sandbox.app_secret}")
         print(f"  export MULTIMARKETS_COMPANY_ID={sandbox.company_id}")
+        change = """'{"signUps": 10, "deletions": 5}'"""
+        print(f"change its customers with: curl -X POST {sandbox.control_url} -d {change}")
         sys.stdout.flush()
         await asyncio.Event().wait()
     return 0

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import socket
+import sys
 from collections.abc import AsyncIterator
 from typing import Any
 
 import aiohttp
+import anyio
 import msgspec
 import pytest
 
@@ -150,3 +153,305 @@ async def test_auth_rejects_bad_credentials(sandbox: Sandbox, http: aiohttp.Clie
     assert reply["code"] == "GGATEWAY_CODE_101"
     _, _, reply = await post(http, sandbox, f"auth/{AUTH}", {}, {"trace": "t"})
     assert reply["code"] == "GGATEWAY_CODE_015"
+
+
+# -- paging quirks, page faults, 64-bit ids, ledgers and live data --------------------------
+
+POSITIONS = "tradeapi.admin.PositionAdminApiService.queryAllPositionPage"
+FLOW = "tradeapi.admin.OrderAdminApiService.queryCapitalFlowList"
+DETAIL = "customer.admin.WhiteCustomerAdminApiService.detail"
+CUSTOMER_POSITIONS = "tradeapi.admin.OrderAdminApiService.queryPositionPage"
+GROUPS = "customer.admin.CustomerGroupAdminApiService.groupList"
+
+
+def flow_body(sb: Sandbox, customer_id: int, trade_type: int = 1) -> dict[str, Any]:
+    """A capital-flow request for one customer's ledger (customer 1 has a long one)."""
+    return {
+        "customerId": sb.store.public_id(customer_id),
+        "customerGroupId": 1,
+        "customerNo": sb.store.record(customer_id)["customerNo"],
+        "tradeType": trade_type,
+    }
+
+
+LISTING_BODIES = {
+    PAGE: lambda sb: {},
+    POSITIONS: lambda sb: {"tradeType": 1},
+    FLOW: lambda sb: flow_body(sb, 1),
+}
+PAGED = pytest.mark.parametrize("listing", list(LISTING_BODIES))
+
+
+async def call(
+    http: aiohttp.ClientSession, sb: Sandbox, token: str, biz_type: str, body: dict[str, Any]
+) -> Any:
+    """A business call's reply envelope (trade services get their `group` header)."""
+    group = "tradeApi" if biz_type.startswith("tradeapi.") else None
+    _, _, reply = await post(http, sb, biz_type, body, headers_for(sb, token, {"group": group}))
+    return reply
+
+
+async def page(
+    http: aiohttp.ClientSession,
+    sb: Sandbox,
+    token: str,
+    listing: str,
+    current: int,
+    size: int = 10,
+) -> dict[str, Any]:
+    """The `data` of one page of a paged listing."""
+    body = {**LISTING_BODIES[listing](sb), "current": current, "size": size}
+    reply = await call(http, sb, token, listing, body)
+    assert reply["code"] == "0", reply
+    data: dict[str, Any] = reply["data"]
+    return data
+
+
+@PAGED
+async def test_ignore_current_answers_page_one(
+    sandbox: Sandbox, http: aiohttp.ClientSession, listing: str
+) -> None:
+    token = await login(http, sandbox)
+    first = await page(http, sandbox, token, listing, 1)
+    third = await page(http, sandbox, token, listing, 3)
+    sandbox.config.ignore_current = True
+    quirky = await page(http, sandbox, token, listing, 3)
+    assert quirky["records"] == first["records"] != third["records"]
+    assert (quirky["current"], quirky["size"], quirky["total"]) == (3, 10, third["total"])
+
+
+@PAGED
+async def test_echo_current_and_total_override(
+    sandbox: Sandbox, http: aiohttp.ClientSession, listing: str
+) -> None:
+    token = await login(http, sandbox)
+    second = await page(http, sandbox, token, listing, 2)
+    sandbox.config.echo_current = 7
+    echoed = await page(http, sandbox, token, listing, 2)
+    assert echoed["current"] == 7 and echoed["records"] == second["records"]
+    assert echoed["total"] == second["total"]
+    for total in (10**12, -3):
+        sandbox.config.total_override = total
+        overridden = await page(http, sandbox, token, listing, 2)
+        assert overridden["total"] == total and overridden["records"] == second["records"]
+
+
+@PAGED
+async def test_repeat_pages(sandbox: Sandbox, http: aiohttp.ClientSession, listing: str) -> None:
+    token = await login(http, sandbox)
+    normal = [await page(http, sandbox, token, listing, n) for n in (1, 2, 3, 4)]
+    sandbox.config.repeat_pages = {3: 2}
+    quirky = [await page(http, sandbox, token, listing, n) for n in (1, 2, 3, 4)]
+    assert [p["records"] for p in quirky] == [normal[n]["records"] for n in (0, 1, 1, 3)]
+    assert [p["current"] for p in quirky] == [1, 2, 3, 4]
+    assert {p["total"] for p in quirky} == {normal[0]["total"]}
+
+
+@PAGED
+async def test_empty_and_short_page_faults_fire_once(
+    sandbox: Sandbox, http: aiohttp.ClientSession, listing: str
+) -> None:
+    token = await login(http, sandbox)
+    normal = await page(http, sandbox, token, listing, 2)
+    sandbox.inject("empty_page", biz_type=listing)
+    empty = await page(http, sandbox, token, listing, 2)
+    assert empty["records"] == [] and empty["total"] == normal["total"] > 0
+    assert await page(http, sandbox, token, listing, 2) == normal
+    sandbox.inject("short_page", biz_type=listing)
+    short = await page(http, sandbox, token, listing, 2)
+    assert short["records"] == normal["records"][:5] and short["total"] == normal["total"]
+    assert await page(http, sandbox, token, listing, 2) == normal
+
+
+async def test_page_faults_leave_other_calls_alone(
+    sandbox: Sandbox, http: aiohttp.ClientSession
+) -> None:
+    token = await login(http, sandbox)
+    sandbox.inject("short_page")  # any business call: only a paged listing takes it
+    groups = await call(http, sandbox, token, GROUPS, {})
+    assert groups["code"] == "0" and len(groups["data"]) == 4
+    one = await page(http, sandbox, token, PAGE, 1, size=1)
+    assert one["records"] == [] and one["total"] == 1000  # the only record was dropped
+    assert len((await page(http, sandbox, token, PAGE, 1, size=1))["records"]) == 1
+
+
+async def test_page_faults_as_chaos_kinds(http: aiohttp.ClientSession) -> None:
+    async with Sandbox(customers=100, fault_rates={"empty_page": 1.0}) as sb:
+        token = await login(http, sb)
+        assert (await call(http, sb, token, GROUPS, {}))["code"] == "0"
+        for listing in LISTING_BODIES:
+            empty = await page(http, sb, token, listing, 1)
+            assert empty["records"] == [] and empty["total"] > 0
+    async with Sandbox(customers=100, fault_rate=1.0, fault_kinds=("short_page",)) as sb:
+        token = await login(http, sb)
+        short = await page(http, sb, token, PAGE, 1, size=9)
+        assert len(short["records"]) == 4 and short["total"] == 100
+
+
+async def test_snowflake_customer_ids(http: aiohttp.ClientSession) -> None:
+    async with Sandbox(customers=300, seed=3, id_style="snowflake") as sb:
+        token = await login(http, sb)
+        records = (await page(http, sb, token, PAGE, 1, size=2000))["records"]
+        ids = [r["id"] for r in records]
+        assert len(set(ids)) == 300 and ids == sorted(ids, reverse=True)  # newest first
+        assert all(2**32 < i < 2**63 for i in ids)
+        store = sb.store
+        assert [store.internal_id(i) for i in ids] == list(range(300, 0, -1))
+        assert all(store.internal_id(store.public_id(i)) == i for i in (1, 2, 10**6))
+        assert store.internal_id(5) is None and store.internal_id(ids[0] + 1) is None
+        assert sb.customer(records[0]["customerNo"]) == records[0]
+
+        wire_id, number = ids[0], records[0]["customerNo"]
+        detail = await call(
+            http, sb, token, DETAIL, {"type": "baseInfo", "id": wire_id, "customerNo": number}
+        )
+        assert detail["code"] == "0" and detail["data"]["id"] == wire_id
+        small = await call(
+            http, sb, token, DETAIL, {"type": "baseInfo", "id": 300, "customerNo": number}
+        )
+        assert small["code"] == "USCUSTOMER_API_0000003"
+
+        owners = set()
+        for trade_type in (1, 2):
+            body = {"tradeType": trade_type, "size": 2000}
+            owners |= {
+                r["customerId"]
+                for r in (await call(http, sb, token, POSITIONS, body))["data"]["records"]
+            }
+        assert owners and owners <= set(ids)
+        owner = max(owners)
+        mine = await call(
+            http, sb, token, POSITIONS, {"tradeType": 1, "customerId": owner, "size": 100}
+        )
+        mine2 = await call(
+            http, sb, token, POSITIONS, {"tradeType": 2, "customerId": owner, "size": 100}
+        )
+        rows = mine["data"]["records"] + mine2["data"]["records"]
+        assert rows and {r["customerId"] for r in rows} == {owner}
+        listed = await call(
+            http,
+            sb,
+            token,
+            CUSTOMER_POSITIONS,
+            {"tradeType": rows[0]["tradeType"], "customerGroupId": 1, "customerId": owner},
+        )
+        assert listed["data"] and {r["customerId"] for r in listed["data"]} == {owner}
+
+        flow = await call(http, sb, token, FLOW, flow_body(sb, 1))
+        assert flow["code"] == "0" and flow["data"]["total"] == 2_345
+        wrong = await call(http, sb, token, FLOW, {**flow_body(sb, 1), "customerId": 1})
+        assert wrong["code"] == "USCUSTOMER_API_0000003"
+
+
+async def test_ledger_null_keys(http: aiohttp.ClientSession) -> None:
+    async with Sandbox(customers=10, ledger_null_keys=True) as sb:
+        token = await login(http, sb)
+        entries = (await page(http, sb, token, FLOW, 1, size=2000))["records"]
+        assert len(entries) == 2000
+        assert all(
+            e["bookkeepId"] is None and e["subjectId"] is None and e["businessType1"] is None
+            for e in entries
+        )
+        assert all(e["accountId"] and e["createTime"] and e["businessType"] for e in entries)
+        assert len({msgspec.json.encode(e) for e in entries}) == 2000  # still distinct
+
+
+async def test_ledger_size(http: aiohttp.ClientSession) -> None:
+    async with Sandbox(customers=10, ledger_size=5_000) as sb:
+        token = await login(http, sb)
+        assert (await page(http, sb, token, FLOW, 1))["total"] == 5_000
+        last = await page(http, sb, token, FLOW, 3, size=2000)
+        assert len(last["records"]) == 1_000
+        assert (await call(http, sb, token, FLOW, flow_body(sb, 2)))["data"]["total"] < 13
+        walked = [
+            e["bookkeepId"]
+            for n in (1, 2, 3)
+            for e in (await page(http, sb, token, FLOW, n, size=2000))["records"]
+        ]
+        assert len(set(walked)) == 5_000
+
+
+async def test_ledger_insert_per_call(http: aiohttp.ClientSession) -> None:
+    async with Sandbox(customers=10, ledger_insert_per_call=3) as sb:
+        token = await login(http, sb)
+        first = await page(http, sb, token, FLOW, 1, size=50)
+        second = await page(http, sb, token, FLOW, 1, size=50)
+        assert second["total"] == first["total"] + 3 == 2_345 + 6
+        assert second["records"][3:] == first["records"][:47]  # three deposits in front
+        new = second["records"][:3]
+        assert all(e["businessType"] == 1 and e["amountIn"] != "0" for e in new)
+        keys = [e["bookkeepId"] for e in second["records"]]
+        assert len(set(keys)) == len(keys)
+        times = [e["createTime"] for e in second["records"]]
+        assert times == sorted(times, reverse=True) and len(set(times[:6])) == 6
+        other = await call(http, sb, token, FLOW, flow_body(sb, 1, trade_type=2))
+        assert other["data"]["total"] == 2_345 + 3  # only the ledger being listed grows
+
+
+async def test_sign_up_and_delete_customers(http: aiohttp.ClientSession) -> None:
+    async with Sandbox(customers=100) as sb:
+        token = await login(http, sb)
+        assert sb.sign_up(5) == [105, 104, 103, 102, 101]
+        listed = await page(http, sb, token, PAGE, 1, size=200)
+        assert listed["total"] == 105
+        assert [r["id"] for r in listed["records"][:6]] == [105, 104, 103, 102, 101, 100]
+        deleted = sb.delete_customers(10, seed=1)
+        assert len(set(deleted)) == 10 and set(deleted) <= set(range(1, 106))
+        listed = await page(http, sb, token, PAGE, 1, size=200)
+        assert listed["total"] == 95 and not {r["id"] for r in listed["records"]} & set(deleted)
+        assert len(sb.delete_customers(500)) == 95 and len(sb.store) == 0
+
+
+async def test_control_route_changes_customers(http: aiohttp.ClientSession) -> None:
+    async with Sandbox(customers=100) as sb:
+        token = await login(http, sb)
+        async with http.post(sb.control_url, json={"signUps": 3, "deletions": 2}) as response:
+            assert response.status == 200
+            changed = await response.json()
+        assert changed["signedUp"] == [103, 102, 101] and len(changed["deleted"]) == 2
+        assert changed["total"] == 101 == (await page(http, sb, token, PAGE, 1))["total"]
+        async with http.post(sb.control_url) as response:  # nothing asked, nothing changes
+            assert await response.json() == {"signedUp": [], "deleted": [], "total": 101}
+        async with http.post(sb.control_url, json={"signUps": -1}) as response:
+            assert response.status == 400
+        assert sb.calls == {AUTH: 1, PAGE: 1}  # not an API call
+
+
+async def test_sandbox_command_with_quirks(http: aiohttp.ClientSession) -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = int(probe.getsockname()[1])
+    flags = [
+        *("--customers", "50", "--port", str(port), "--id-style", "snowflake"),
+        *("--echo-current", "9", "--total", "-1", "--repeat-page", "2=1"),
+        *("--ledger-size", "40", "--ledger-null-keys", "--ledger-insert-per-call", "2"),
+        *("--fault", "empty_page=0", "--fault", "short_page=0"),
+    ]
+    cli = [sys.executable, "-m", "multimarkets_async.cli", "sandbox"]
+    async with await anyio.open_process([*cli, *flags]) as process:
+        try:
+            assert process.stdout is not None
+            banner = b""
+            with anyio.fail_after(20):
+                while b"_sandbox/customers" not in banner:
+                    banner += await process.stdout.receive()
+            # Not started: the same settings, for the process's URLs and customer ids.
+            sb = Sandbox(customers=50, port=port, id_style="snowflake")
+            sb.port = port
+            token = await login(http, sb)
+            first = await page(http, sb, token, PAGE, 1)
+            second = await page(http, sb, token, PAGE, 2)
+            assert second["records"] == first["records"] and first["records"]
+            assert (second["current"], second["total"]) == (9, -1)
+            assert all(r["id"] > 2**32 for r in first["records"])
+            flow = await page(http, sb, token, FLOW, 3, size=20)  # 42 entries, page 3: 2 left
+            assert len(flow["records"]) == 2 and flow["records"][0]["bookkeepId"] is None
+            async with http.post(
+                f"http://127.0.0.1:{port}/_sandbox/customers", json={"signUps": 1}
+            ) as response:
+                assert (await response.json())["total"] == 51
+        finally:
+            process.terminate()
+            await process.wait()
+    bad = await anyio.run_process([*cli, "--port", str(port), "--repeat-page", "2"], check=False)
+    assert bad.returncode == 2 and "--repeat-page" in bad.stderr.decode()

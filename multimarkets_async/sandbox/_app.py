@@ -22,9 +22,10 @@ from aiohttp import web
 
 from .._vendor import error_messages
 from ._backoffice import Backoffice
-from ._data import COMPANY_ID, GROUPS, CustomerStore
+from ._config import SandboxConfig
+from ._data import GROUPS, CustomerStore
 from ._failure import ApiFailure
-from ._faults import CHAOS_KINDS, Fault, FaultKind, FaultPlan
+from ._faults import CHAOS_KINDS, PAGE_FAULTS, Fault, FaultKind, FaultPlan
 from ._ratelimit import RateLimiter
 
 AUTH_BIZ_TYPE = "admin.admin.CompanyAuthDubboService.auth"
@@ -38,28 +39,16 @@ _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 DOWNSTREAM_CODES = ("GGATEWAY_CODE_011", "GGATEWAY_CODE_012", "GGATEWAY_CODE_902", "G500")
 
-
-@dataclass
-class SandboxConfig:
-    customers: int = 1000
-    seed: int = 0
-    app_id: str = "sandbox-app-id"
-    app_secret: str = "sandbox-app-secret"
-    company_id: int = COMPANY_ID
-    token_ttl: float | None = None
-    latency: float = 0.0
-    rate_limit: int | None = None
-    rate_window: float = 60.0
-    max_clock_skew: float = 300.0
-    market_token: str | None = None  # accepted by market data besides any live token
-    total_bias: int = 0  # report `total` off by this much (never below 0), like stale counts
-    fault_rate: float = 0.0  # share of business calls that get a random fault
-    fault_kinds: tuple[str, ...] = CHAOS_KINDS  # drawn evenly for `fault_rate`
-    fault_rates: dict[str, float] = field(default_factory=dict)  # or a rate for each kind
-    slow_delay: float = 2.0  # seconds a "slow" fault holds the response back
-    retry_after: float = 1.0  # Retry-After of a random 429
-    insert_per_call: int = 0  # customers signed up before each customer-list call
-    delete_per_call: int = 0  # customers deleted before each customer-list call
+PAGED_LISTINGS = frozenset(
+    {
+        "customer.admin.WhiteCustomerAdminApiService.page",
+        "tradeapi.admin.PositionAdminApiService.queryAllPositionPage",
+        "tradeapi.admin.OrderAdminApiService.queryCapitalFlowList",
+    }
+)
+"""Operations answering ``{current, size, total, records}``: paging quirks and page faults
+apply to these (see ``SandboxApp._paged``)."""
+CONTROL_PATH = "/_sandbox/customers"
 
 
 @dataclass
@@ -104,14 +93,15 @@ class SandboxApp:
 
     def __init__(self, config: SandboxConfig) -> None:
         self.config = config
-        self.state = SandboxState(config, CustomerStore(config.customers, config.seed))
+        store = CustomerStore(config.customers, config.seed, config.id_style)
+        self.state = SandboxState(config, store)
         self.limiter = (
             RateLimiter(config.rate_limit, config.rate_window) if config.rate_limit else None
         )
         self._chaos = random.Random(config.seed)
         self._mutations = random.Random(config.seed + 1)
         self._page_cache: OrderedDict[tuple[int, int, int], bytes] = OrderedDict()
-        office = self.backoffice = Backoffice(self.state.store, config.seed, config.company_id)
+        office = self.backoffice = Backoffice(store, config)
         customers, config_ = "customer.admin.WhiteCustomerAdminApiService.", "config.admin."
         symbols, bonus = (
             config_ + "AdminSymbolDubboService.",
@@ -167,6 +157,7 @@ class SandboxApp:
         app = web.Application()
         app.router.add_get("/openapi-b/{feed:quote-b-api|quote-stock-b-api}/{name}", self._quote)
         app.router.add_post("/openapi-b/{tail:.+}", self._handle)
+        app.router.add_post(CONTROL_PATH, self._control)
         return app
 
     # -- token management -----------------------------------------------------------------
@@ -206,7 +197,8 @@ class SandboxApp:
             state.traces.append(trace)
         headers: dict[str, str] = {}
 
-        fault = state.faults.take(biz_type, is_auth) or self._random_fault(is_auth)
+        paged = biz_type in PAGED_LISTINGS
+        fault = state.faults.take(biz_type, is_auth, paged) or self._random_fault(is_auth)
         if fault is not None:
             early = await self._fault_before(request, fault, biz_type, trace)
             if early is not None:
@@ -228,7 +220,7 @@ class SandboxApp:
             return self._count(biz_type, self._json(body, fault.status or 200, headers))
 
         try:
-            payload, biz_code = await self._dispatch(request, prefix, biz_type, trace)
+            payload, biz_code = await self._dispatch(request, prefix, biz_type, trace, fault)
         except ApiFailure as failure:
             body = self._failure(failure.code, trace, failure.data, failure.msg_params, "", started)
             return self._count(biz_type, self._json(body, 200, headers))
@@ -241,7 +233,12 @@ class SandboxApp:
         return self._count(biz_type, self._json(body, 200, headers))
 
     async def _dispatch(
-        self, request: web.Request, prefix: str, biz_type: str, trace: str | None
+        self,
+        request: web.Request,
+        prefix: str,
+        biz_type: str,
+        trace: str | None,
+        fault: Fault | None = None,
     ) -> tuple[bytes, str]:
         """Gateway checks in the order a gateway makes them, then the handler."""
         if not trace:
@@ -279,19 +276,104 @@ class SandboxApp:
                 raise ApiFailure("GGATEWAY_CODE_015")
             if abs(time.time() * 1000 - int(stamp)) > self.config.max_clock_skew * 1000:
                 raise ApiFailure("GGATEWAY_CODE_014")
-        result = handler(await self._body(request))
+        body = await self._body(request)
+        if biz_type in PAGED_LISTINGS and (
+            self._quirky() or (fault is not None and fault.kind in PAGE_FAULTS)
+        ):
+            result = self._paged(handler, body, fault)
+        else:
+            result = handler(body)
         biz_code = _BIZ_CODES.get(biz_type.partition(".")[0], "")
         return (result if isinstance(result, bytes) else _encode(result)), biz_code
 
     @staticmethod
     async def _body(request: web.Request) -> dict[str, Any]:
-        raw = await request.read()
+        try:
+            raw = await request.read()
+        except ConnectionResetError:  # the client gave up (a cancelled request): end quietly
+            raise asyncio.CancelledError from None
         if not raw.strip():
             raise ApiFailure("GGATEWAY_CODE_006")
         try:
             return _decode_body.decode(raw)
         except msgspec.DecodeError:
             raise ApiFailure("GGATEWAY_CODE_015") from None
+
+    # -- paging quirks ----------------------------------------------------------------------
+
+    def _quirky(self) -> bool:
+        config = self.config
+        return bool(
+            config.ignore_current
+            or config.echo_current is not None
+            or config.total_override is not None
+            or config.repeat_pages
+        )
+
+    def _paged(self, handler: Handler, body: dict[str, Any], fault: Fault | None) -> Any:
+        """A paged listing's reply as a misbehaving server sends it: the paging quirks of the
+        config and a page fault, the same way for every paged listing."""
+        config = self.config
+        requested = _requested_page(body)
+        if requested is not None:
+            served = 1 if config.ignore_current else config.repeat_pages.get(requested, requested)
+            if served != requested:
+                body = {**body, "current": served}
+        result = handler(body)
+        page = dict(_decode_body.decode(result) if isinstance(result, bytes) else result)
+        if requested is not None:
+            page["current"] = requested
+        if config.echo_current is not None:
+            page["current"] = config.echo_current
+        if config.total_override is not None:
+            page["total"] = config.total_override
+        kind = fault.kind if fault is not None else None
+        if kind is FaultKind.EMPTY_PAGE:
+            page["records"] = []
+        elif kind is FaultKind.SHORT_PAGE:
+            page["records"] = page["records"][: len(page["records"]) // 2]
+        return page
+
+    # -- live data and the control route -----------------------------------------------------
+
+    def sign_up(self, count: int) -> list[int]:
+        """Add ``count`` generated customers at the front of the list; their ids, newest first."""
+        if count < 0:
+            raise ValueError("count must not be negative")
+        return self.state.store.insert_generated(count) if count else []
+
+    def delete_customers(self, count: int, rng: random.Random | None = None) -> list[int]:
+        """Delete ``count`` random customers (all there are, if fewer); their ids."""
+        if count < 0:
+            raise ValueError("count must not be negative")
+        store = self.state.store
+        rng = self._mutations if rng is None else rng
+        deleted = []
+        for _ in range(count):
+            if len(store) == 0:
+                break
+            customer_id = store.ids(rng.randrange(len(store)), 1)[0]
+            store.delete(customer_id)
+            deleted.append(customer_id)
+        return deleted
+
+    async def _control(self, request: web.Request) -> web.Response:
+        """``POST /_sandbox/customers`` ``{"signUps": n, "deletions": m}``: change the data of
+        a running sandbox; answers ``{"signedUp": [...], "deleted": [...], "total": n}``."""
+        raw = await request.read()
+        try:
+            body = _decode_body.decode(raw) if raw.strip() else {}
+        except msgspec.DecodeError:
+            return web.json_response({"error": "the body must be a JSON object"}, status=400)
+        counts = [body.get("signUps", 0), body.get("deletions", 0)]
+        if not all(isinstance(n, int) and not isinstance(n, bool) and n >= 0 for n in counts):
+            return web.json_response(
+                {"error": "signUps and deletions must be non-negative integers"}, status=400
+            )
+        deleted = self.delete_customers(counts[1])
+        signed_up = self.sign_up(counts[0])
+        total = len(self.state.store)
+        return web.json_response({"signedUp": signed_up, "deleted": deleted, "total": total})
 
     # -- market data ------------------------------------------------------------------------
 
@@ -553,12 +635,14 @@ class SandboxApp:
         if size > MAX_PAGE_SIZE:
             raise ApiFailure("GGATEWAY_CODE_015")
         store = self.state.store
-        self._mutate(store)
+        self._mutate()
         customer_no = body.get("customerNo")
         if customer_no:
             found = store.by_customer_no(str(customer_no))
             ids = [found] if found is not None else []
-            records = _encode([store.record(i) for i in ids][(current - 1) * size : current * size])
+            records = _encode(
+                [store.wire_record(i) for i in ids][(current - 1) * size : current * size]
+            )
             total = len(ids)
         else:
             total = max(0, len(store) + self.config.total_bias)
@@ -577,14 +661,10 @@ class SandboxApp:
             )
         )
 
-    def _mutate(self, store: CustomerStore) -> None:
+    def _mutate(self) -> None:
         """Live data: sign-ups and deletions happening while clients walk the list."""
-        if self.config.insert_per_call:
-            store.insert_generated(self.config.insert_per_call)
-        for _ in range(self.config.delete_per_call):
-            if len(store) == 0:
-                break
-            store.delete(store.ids(self._mutations.randrange(len(store)), 1)[0])
+        self.sign_up(self.config.insert_per_call)
+        self.delete_customers(self.config.delete_per_call)
 
     def _records_json(self, store: CustomerStore, offset: int, size: int) -> bytes:
         key = (store.version, offset, size)
@@ -592,7 +672,7 @@ class SandboxApp:
         if cached is not None:
             self._page_cache.move_to_end(key)
             return cached
-        encoded = _encode([store.record(i) for i in store.ids(offset, size)])
+        encoded = _encode([store.wire_record(i) for i in store.ids(offset, size)])
         self._page_cache[key] = encoded
         if len(self._page_cache) > PAGE_CACHE_ENTRIES:
             self._page_cache.popitem(last=False)
@@ -615,9 +695,9 @@ class SandboxApp:
             raise ApiFailure("GGATEWAY_CODE_015")
         store = self.state.store
         found = store.by_customer_no(str(customer_no))
-        if found is None or str(found) != str(customer_id).strip():
+        if found is None or str(store.public_id(found)) != str(customer_id).strip():
             raise ApiFailure("USCUSTOMER_API_0000003")
-        record = store.record(found)
+        record = store.wire_record(found)
         extras = store.extras(found)
         detail = {key: value for key, value in record.items() if key not in _LIST_ONLY_FIELDS}
         activated = record["firstAccountActivateTime"]
@@ -780,10 +860,24 @@ def chaos_fault(kind: str, slow_delay: float, retry_after: float) -> Fault:
         "429": Fault(FaultKind.RATE_LIMIT, delay=retry_after),
         "ratelimit_code": Fault(FaultKind.CODE, code="GGATEWAY_CODE_018"),
         "token_expiry": Fault(FaultKind.EXPIRE_TOKENS),
+        "empty_page": Fault(FaultKind.EMPTY_PAGE),
+        "short_page": Fault(FaultKind.SHORT_PAGE),
     }
     if kind not in faults:
         raise ValueError(f"unknown fault kind {kind!r}; choose from {', '.join(CHAOS_KINDS)}")
     return faults[kind]
+
+
+def _requested_page(body: dict[str, Any]) -> int | None:
+    """The page a paged call asks for (1 when absent), None when it is not a valid number."""
+    if "current" not in body:
+        return 1
+    value = body["current"]
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        return None
+    return number if number >= 1 and not (isinstance(value, float) and value != number) else None
 
 
 def _positive_int(value: Any, name: str) -> int:

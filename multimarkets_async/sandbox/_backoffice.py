@@ -10,17 +10,20 @@ from __future__ import annotations
 
 import time
 from array import array
+from collections import OrderedDict
 from decimal import Decimal
 from typing import Any
 
 from . import _reference as ref
+from ._config import SandboxConfig
 from ._data import CUSTOMER_NO_BASE, GROUPS, CustomerStore, _mix
 from ._failure import ApiFailure
 
 DEAL_BASE = 5_000_000_000
 ORDER_BASE = 7_000_000_000
 BIG_LEDGER_EVERY = 500  # customers 1, 501, 1001, ... have long ledgers, to page through
-BIG_LEDGER_SIZE = 2_345
+BIG_LEDGER_SIZE = 2_345  # unless `ledger_size` says otherwise
+LEDGER_CACHE_ENTRIES = 16
 POSITION_TRADE_TYPES = (1, 2)
 MAX_KLINES = 1000
 MAX_BATCH = 100
@@ -59,10 +62,11 @@ def _optional_int(body: dict[str, Any], name: str) -> int | None:
 class Backoffice:
     """State and handlers for every non-customer operation."""
 
-    def __init__(self, store: CustomerStore, seed: int, company_id: int) -> None:
+    def __init__(self, store: CustomerStore, config: SandboxConfig) -> None:
         self.store = store
-        self.seed = seed
-        self.company_id = company_id
+        self.config = config
+        self.seed = config.seed
+        self.company_id = config.company_id
         self.balance_changes: dict[tuple[int, int, str], Decimal] = {}
         self.ledger_added: dict[tuple[int, int], list[dict[str, Any]]] = {}
         self.closed_positions: set[int] = set()
@@ -72,6 +76,7 @@ class Backoffice:
         self.bonus_activities: set[tuple[str, str]] = set()
         self.messages: list[dict[str, Any]] = []
         self._position_index: dict[int, tuple[int, array[int]]] = {}
+        self._ledger_cache: OrderedDict[tuple[int, int, int], list[dict[str, Any]]] = OrderedDict()
 
     def _hash(self, *parts: int) -> int:
         value = self.seed
@@ -92,7 +97,7 @@ class Backoffice:
     def _check_customer(self, body: dict[str, Any], code: str = "USCUSTOMER_API_0000003") -> int:
         customer_id = self.customer_id(body.get("customerNo"), code)
         given = body.get("customerId")
-        if given not in (None, "") and str(given) != str(customer_id):
+        if given not in (None, "") and str(given) != str(self.store.public_id(customer_id)):
             raise ApiFailure(code)
         return customer_id
 
@@ -126,7 +131,7 @@ class Backoffice:
             rows.append(
                 {
                     "accountId": self.account_id(customer_id, trade_type, currency),
-                    "customerId": customer_id,
+                    "customerId": self.store.public_id(customer_id),
                     "customerNo": str(body["customerNo"]),
                     "companyId": self.company_id,
                     "tradeType": trade_type,
@@ -178,11 +183,30 @@ class Backoffice:
 
     def _ledger(self, customer_id: int, trade_type: int) -> list[dict[str, Any]]:
         """Newest first: entries added by clients, then the generated history."""
+        big = customer_id % BIG_LEDGER_EVERY == 1
+        size = self.config.ledger_size
         count = (
-            BIG_LEDGER_SIZE
-            if customer_id % BIG_LEDGER_EVERY == 1
+            (BIG_LEDGER_SIZE if size is None else size)
+            if big
             else 3 + self._hash(customer_id, 7) % 10
         )
+        added = self.ledger_added.get((customer_id, trade_type), [])
+        rows = [*reversed(added), *self._generated_ledger(customer_id, trade_type, count)]
+        if self.config.ledger_null_keys:
+            rows = [
+                {**r, "bookkeepId": None, "subjectId": None, "businessType1": None} for r in rows
+            ]
+        return rows
+
+    def _generated_ledger(
+        self, customer_id: int, trade_type: int, count: int
+    ) -> list[dict[str, Any]]:
+        """The generated history, newest first (a pure function of its arguments, cached)."""
+        key = (customer_id, trade_type, count)
+        cached = self._ledger_cache.get(key)
+        if cached is not None:
+            self._ledger_cache.move_to_end(key)
+            return cached
         created = self.store.record(customer_id)["createTime"]
         account = self.account_id(customer_id, trade_type)
         customer_no = str(CUSTOMER_NO_BASE + customer_id)
@@ -199,7 +223,7 @@ class Backoffice:
             stamp = created + 60_000 * (n + 1)
             generated.append(
                 {
-                    "bookkeepId": customer_id * 100_000 + trade_type * 10_000 + n,
+                    "bookkeepId": _bookkeep_id(customer_id, trade_type, n),
                     "subjectId": account * 10 + 1,
                     "accountId": account,
                     "customerNo": customer_no,
@@ -221,7 +245,10 @@ class Backoffice:
                 }
             )
         generated.reverse()
-        return list(reversed(self.ledger_added.get((customer_id, trade_type), []))) + generated
+        self._ledger_cache[key] = generated
+        if len(self._ledger_cache) > LEDGER_CACHE_ENTRIES:
+            self._ledger_cache.popitem(last=False)
+        return generated
 
     def _add_ledger(
         self,
@@ -236,10 +263,12 @@ class Backoffice:
     ) -> None:
         entries = self.ledger_added.setdefault((customer_id, trade_type), [])
         now = int(time.time() * 1000)
+        if entries:  # one entry per millisecond at most, so entries differ by createTime
+            now = max(now, entries[-1]["createTime"] + 1)
         account = self.account_id(customer_id, trade_type, currency)
         entries.append(
             {
-                "bookkeepId": customer_id * 100_000 + 90_000 + len(entries),
+                "bookkeepId": _bookkeep_id(customer_id, trade_type, len(entries), added=True),
                 "subjectId": account * 10 + 1,
                 "accountId": account,
                 "customerNo": str(CUSTOMER_NO_BASE + customer_id),
@@ -267,6 +296,8 @@ class Backoffice:
                 raise ApiFailure("GGATEWAY_CODE_015")
         customer_id = self._check_customer(body)
         trade_type = self._trade_type(body, allowed=ref.TRADE_TYPE_ASSETS)
+        for _ in range(self.config.ledger_insert_per_call):
+            self._deposit(customer_id, trade_type)
         rows = self._ledger(customer_id, trade_type)
         kind = _optional_int(body, "businessType")
         if kind:
@@ -282,6 +313,13 @@ class Backoffice:
         elif operate == 2:
             rows = [r for r in rows if r["amountOut"] != "0"]
         return _page_of(rows, body)
+
+    def _deposit(self, customer_id: int, trade_type: int) -> None:
+        """A deposit arriving now (``ledger_insert_per_call``)."""
+        serial = len(self.ledger_added.get((customer_id, trade_type), []))
+        amount = Decimal(self._hash(customer_id, trade_type, serial, 23) % 100_000) / 100 + 1
+        self._change_balance(customer_id, trade_type, "USDT", amount)
+        self._add_ledger(customer_id, trade_type, "USDT", amount, 1, 1001, "Deposit", None)
 
     # -- adjustments and bonuses ---------------------------------------------------------------
 
@@ -316,7 +354,7 @@ class Backoffice:
             "id": len(self.proposals) + 1,
             "proposalNo": number,
             "companyId": self.company_id,
-            "customerId": customer_id,
+            "customerId": self.store.public_id(customer_id),
             "customerNo": str(body["customerNo"]),
             "accountId": self.account_id(customer_id, trade_type, currency),
             "tradeType": trade_type,
@@ -472,7 +510,7 @@ class Backoffice:
             "orderId": ORDER_BASE + position_id,
             "dealId": DEAL_BASE + position_id,
             "accountId": self.account_id(customer_id, trade_type),
-            "customerId": customer_id,
+            "customerId": self.store.public_id(customer_id),
             "customerNo": str(CUSTOMER_NO_BASE + customer_id),
             "companyId": self.company_id,
             "tradeType": trade_type,
@@ -517,8 +555,8 @@ class Backoffice:
             if body.get(name) in (None, ""):
                 raise ApiFailure("GGATEWAY_CODE_015")
         trade_type = _int(body, "tradeType")
-        customer_id = _int(body, "customerId")
-        if not self.store.alive(customer_id):
+        customer_id = self.store.internal_id(_int(body, "customerId"))
+        if customer_id is None or not self.store.alive(customer_id):
             return []
         rows = [self.position(p) for p in self._customer_positions(customer_id)]
         rows = [r for r in rows if r["tradeType"] == trade_type]
@@ -530,7 +568,8 @@ class Backoffice:
 
     def all_positions(self, body: dict[str, Any]) -> dict[str, Any]:
         trade_type = self._trade_type(body, allowed=POSITION_TRADE_TYPES)
-        customer_id = _optional_int(body, "customerId")
+        wire_id = _optional_int(body, "customerId")
+        customer_id = None if wire_id is None else self.store.internal_id(wire_id) or -1
         customer_no = body.get("customerNo")
         if customer_no:
             customer_id = self.store.by_customer_no(str(customer_no)) or -1
@@ -905,6 +944,12 @@ class Backoffice:
 
 
 _LEDGER_NAMES = {1: "Deposit", 2: "Withdrawal", 4: "Adjustment", 6: "Trade", 42: "Reward"}
+
+
+def _bookkeep_id(customer_id: int, trade_type: int, n: int, added: bool = False) -> int:
+    """Unique over all ledgers: entry ``n`` of the generated or added entries of one
+    customer's ledger in one trading mode."""
+    return (customer_id * 10 + trade_type) * 10**8 + (5 * 10**7 if added else 0) + n
 
 
 def _paging(body: dict[str, Any]) -> tuple[int, int]:

@@ -15,6 +15,9 @@ MASK64 = (1 << 64) - 1
 CUSTOMER_NO_BASE = 86_000_000
 EPOCH_MS = 1_577_836_800_000  # 2020-01-01
 COMPANY_ID = 439
+ID_STYLES = ("small", "snowflake")
+SNOWFLAKE_BASE = 1 << 60  # snowflake-style wire ids: base + (id << 22) + a 22-bit hash of id
+SNOWFLAKE_SHIFT = 22
 
 FIRST_NAMES = (
     "Wei",
@@ -233,8 +236,11 @@ WIRE_FIELDS = (
 class CustomerStore:
     """The sandbox's customers: generated ones plus those created or deleted since start."""
 
-    def __init__(self, count: int, seed: int) -> None:
+    def __init__(self, count: int, seed: int, id_style: str = "small") -> None:
+        if id_style not in ID_STYLES:
+            raise ValueError(f"id_style must be one of {', '.join(ID_STYLES)}, not {id_style!r}")
         self.seed = seed
+        self.id_style = id_style
         self._max_id = count
         self._order = array("q", range(count, 0, -1))  # display order: newest first
         self._created: dict[int, dict[str, Any]] = {}
@@ -255,6 +261,29 @@ class CustomerStore:
     def record(self, customer_id: int) -> dict[str, Any]:
         created = self._created.get(customer_id)
         return created if created is not None else generate_customer(self.seed, customer_id)
+
+    def public_id(self, customer_id: int) -> int:
+        """The id customer ``customer_id`` carries on the wire (itself unless snowflake style)."""
+        if self.id_style == "small":
+            return customer_id
+        low = _mix(customer_id) & ((1 << SNOWFLAKE_SHIFT) - 1)
+        return SNOWFLAKE_BASE + (customer_id << SNOWFLAKE_SHIFT) + low
+
+    def internal_id(self, wire_id: int) -> int | None:
+        """The store's id for a wire id, None if no customer could carry it."""
+        if self.id_style == "small":
+            return wire_id
+        customer_id = (wire_id - SNOWFLAKE_BASE) >> SNOWFLAKE_SHIFT
+        if customer_id < 1 or self.public_id(customer_id) != wire_id:
+            return None
+        return customer_id
+
+    def wire_record(self, customer_id: int) -> dict[str, Any]:
+        """The list record as it goes on the wire (with the public id)."""
+        record = self.record(customer_id)
+        if self.id_style == "small":
+            return record
+        return {**record, "id": self.public_id(customer_id)}
 
     def extras(self, customer_id: int) -> dict[str, Any]:
         """Detail-only fields (country, third-party code, ...)."""
@@ -326,12 +355,15 @@ class CustomerStore:
         self.version += 1
         return record
 
-    def insert_generated(self, count: int) -> None:
-        """Add ``count`` generated customers at the front (a busy sign-up day)."""
+    def insert_generated(self, count: int) -> list[int]:
+        """Add ``count`` generated customers at the front (a busy sign-up day); their ids,
+        newest first."""
         first = self._max_id + 1
         self._max_id += count
-        self._order[0:0] = array("q", range(self._max_id, first - 1, -1))
+        added = array("q", range(self._max_id, first - 1, -1))
+        self._order[0:0] = added
         self.version += 1
+        return added.tolist()
 
     def delete(self, customer_id: int) -> bool:
         if not self.alive(customer_id):

@@ -18,6 +18,12 @@ class FaultKind(str, Enum):
     DELAY = "delay"  # the response is held back `delay` seconds, then sent normally
     EXPIRE_TOKENS = "expire_tokens"  # every token expires just before this request is checked
     RATE_LIMIT = "rate_limit"  # HTTP 429 with the gateway's rate-limit headers and Retry-After
+    EMPTY_PAGE = "empty_page"  # a paged listing answers `records: []` with the true `total`
+    SHORT_PAGE = "short_page"  # a paged listing answers the first half of the page's records
+
+
+PAGE_FAULTS = frozenset({FaultKind.EMPTY_PAGE, FaultKind.SHORT_PAGE})
+"""Faults that change a paged listing's reply; other calls are neither affected nor count."""
 
 
 CHAOS_KINDS = (
@@ -30,17 +36,27 @@ CHAOS_KINDS = (
     "ratelimit_code",
     "downstream",
     "token_expiry",
+    "empty_page",
+    "short_page",
 )
-"""Faults a sandbox draws from when ``fault_rate`` is set: HTTP 500, an HTML 502 from a proxy,
-503, a connection reset mid-body, a response slower than a read timeout, a 429 with
-rate-limit headers, the rate-limit error code, downstream-unavailable codes, token expiry."""
+"""Faults a sandbox can draw at random (``fault_kinds``, ``fault_rates``): HTTP 500, an HTML
+502 from a proxy, 503, a connection reset mid-body, a response slower than a read timeout, a
+429 with rate-limit headers, the rate-limit error code, downstream-unavailable codes, token
+expiry, and on paged listings a transient empty page or a short page."""
+
+DEFAULT_FAULT_KINDS = tuple(
+    kind for kind in CHAOS_KINDS if kind not in ("empty_page", "short_page")
+)
+"""What ``fault_rate`` draws from by default: the chaos kinds a correct client survives without
+checking pages (the page faults silently lose records unless the client notices)."""
 
 
 @dataclass
 class Fault:
     """One scripted fault: fires on ``times`` matching requests after skipping ``after``.
 
-    ``biz_type`` None matches every business call (not the auth call).
+    ``biz_type`` None matches every business call (not the auth call); the page faults
+    (``EMPTY_PAGE``, ``SHORT_PAGE``) match paged listings only.
     """
 
     kind: FaultKind
@@ -52,8 +68,8 @@ class Fault:
     delay: float = 0.0
     fired: int = 0
 
-    def matches(self, biz_type: str, is_auth: bool) -> bool:
-        if self.fired >= self.times:
+    def matches(self, biz_type: str, is_auth: bool, paged: bool = False) -> bool:
+        if self.fired >= self.times or (self.kind in PAGE_FAULTS and not paged):
             return False
         return biz_type == self.biz_type if self.biz_type is not None else not is_auth
 
@@ -71,9 +87,9 @@ class FaultPlan:
     def clear(self) -> None:
         self._faults.clear()
 
-    def take(self, biz_type: str, is_auth: bool) -> Fault | None:
+    def take(self, biz_type: str, is_auth: bool, paged: bool = False) -> Fault | None:
         for fault in self._faults:
-            if fault.matches(biz_type, is_auth):
+            if fault.matches(biz_type, is_auth, paged):
                 if fault.after > 0:
                     fault.after -= 1
                     return None

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import random
 from collections import Counter
 from types import TracebackType
 from typing import Any
 
 from aiohttp import web
 
-from ._app import SandboxApp, SandboxConfig
+from ._app import CONTROL_PATH, SandboxApp
 from ._backoffice import Backoffice
+from ._config import SandboxConfig
 from ._data import CustomerStore
 from ._faults import Fault, FaultKind
 
@@ -27,10 +29,14 @@ class Sandbox:
     ``latency`` (seconds added to every call), ``rate_limit`` (calls per ``rate_window``
     seconds per endpoint; None = unlimited), ``total_bias`` (page totals off by this much),
     ``fault_rate`` / ``fault_kinds`` / ``slow_delay`` / ``retry_after`` (seeded random faults),
-    ``insert_per_call`` / ``delete_per_call`` (live changes while clients walk the list).
+    ``insert_per_call`` / ``delete_per_call`` (live changes while clients walk the list);
+    paging quirks of every paged listing: ``ignore_current``, ``echo_current``,
+    ``total_override``, ``repeat_pages``; ``id_style`` ("snowflake": 64-bit customer ids on
+    the wire); ledgers: ``ledger_null_keys``, ``ledger_size``, ``ledger_insert_per_call``.
 
     ``calls`` counts requests per bizType; ``statuses`` counts ``(bizType, HTTP status)``;
-    ``inject`` scripts a fault for the next matching requests.
+    ``inject`` scripts a fault for the next matching requests; ``sign_up`` and
+    ``delete_customers`` change the data (``control_url`` does it over HTTP).
     """
 
     def __init__(
@@ -93,6 +99,13 @@ class Sandbox:
     @property
     def company_id(self) -> int:
         return self._app.config.company_id
+
+    @property
+    def control_url(self) -> str:
+        """``POST`` ``{"signUps": n, "deletions": m}`` here to change the customers."""
+        if self.port is None:
+            raise RuntimeError("the sandbox is not started")
+        return f"http://{self._host}:{self.port}{CONTROL_PATH}"
 
     def credentials(self) -> dict[str, Any]:
         """Keyword arguments for ``ManagerClient`` pointing at this sandbox."""
@@ -187,4 +200,15 @@ class Sandbox:
     def customer(self, customer_no: str) -> dict[str, Any] | None:
         """A customer's list record in wire form, or None."""
         found = self.store.by_customer_no(customer_no)
-        return None if found is None else dict(self.store.record(found))
+        return None if found is None else dict(self.store.wire_record(found))
+
+    def sign_up(self, count: int) -> list[int]:
+        """Add ``count`` generated customers at the front of the list; their (internal) ids,
+        newest first."""
+        return self._app.sign_up(count)
+
+    def delete_customers(self, count: int, *, seed: int | None = None) -> list[int]:
+        """Delete ``count`` random customers (all, if fewer); their (internal) ids. Without a
+        ``seed`` the sandbox's own seeded generator picks them."""
+        rng = None if seed is None else random.Random(seed)
+        return self._app.delete_customers(count, rng)

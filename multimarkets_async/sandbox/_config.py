@@ -1,0 +1,40 @@
+"""The sandbox's settings (the keyword arguments of ``Sandbox``)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ._data import COMPANY_ID
+from ._faults import DEFAULT_FAULT_KINDS
+
+
+@dataclass
+class SandboxConfig:
+    customers: int = 1000
+    seed: int = 0
+    app_id: str = "sandbox-app-id"
+    app_secret: str = "sandbox-app-secret"
+    company_id: int = COMPANY_ID
+    token_ttl: float | None = None
+    latency: float = 0.0
+    rate_limit: int | None = None
+    rate_window: float = 60.0
+    max_clock_skew: float = 300.0
+    market_token: str | None = None  # accepted by market data besides any live token
+    total_bias: int = 0  # report `total` off by this much (never below 0), like stale counts
+    fault_rate: float = 0.0  # share of business calls that get a random fault
+    fault_kinds: tuple[str, ...] = DEFAULT_FAULT_KINDS  # drawn evenly for `fault_rate`
+    fault_rates: dict[str, float] = field(default_factory=dict)  # or a rate for each kind
+    slow_delay: float = 2.0  # seconds a "slow" fault holds the response back
+    retry_after: float = 1.0  # Retry-After of a random 429
+    insert_per_call: int = 0  # customers signed up before each customer-list call
+    delete_per_call: int = 0  # customers deleted before each customer-list call
+    # Paging quirks, applied alike to every paged listing (customers, positions, capital flow):
+    ignore_current: bool = False  # answer page 1's records whatever `current` asks for
+    echo_current: int | None = None  # the reply's `current`, whatever was asked
+    total_override: int | None = None  # the reply's `total`, whatever the data holds
+    repeat_pages: dict[int, int] = field(default_factory=dict)  # {b: a}: page b gets a's records
+    id_style: str = "small"  # "snowflake": customers carry 64-bit time-ordered ids on the wire
+    ledger_null_keys: bool = False  # capital flow without bookkeepId, subjectId, businessType1
+    ledger_size: int | None = None  # entries of the long ledgers (customers 1, 501, 1001, ...)
+    ledger_insert_per_call: int = 0  # deposits added to the listed ledger before each call
