@@ -14,6 +14,7 @@ import backoff
 from .errors import (
     APIConnectionError,
     APITimeoutError,
+    AuthenticationError,
     MultiMarketsError,
     RateLimitError,
     RequestExpiredError,
@@ -68,6 +69,8 @@ def is_retryable(error: MultiMarketsError) -> bool:
         return True
     if isinstance(error, ServiceUnavailableError):
         return True
+    if isinstance(error, AuthenticationError):
+        return error.token_expired  # refused again after a fresh login: try again with backoff
     if isinstance(error, UndecodableResponseError):
         return error.http_status in RETRYABLE_HTTP_STATUSES
     return False
@@ -77,6 +80,8 @@ def was_not_processed(error: MultiMarketsError) -> bool:
     """Whether ``error`` proves the server did not act on the request (safe to replay a write)."""
     if isinstance(error, RateLimitError | RequestExpiredError):
         return True
+    if isinstance(error, AuthenticationError):
+        return error.token_expired  # the gateway refused the token: nothing reached the service
     if isinstance(error, APIConnectionError | APITimeoutError):
         return not error.request_sent
     if isinstance(error, ServiceUnavailableError):

@@ -108,12 +108,25 @@ async def test_bad_credentials_raise_authentication_error_once_for_all_callers(
         assert not first.token_expired
 
 
-async def test_a_second_expiry_after_replay_is_raised(
+async def test_a_second_expiry_after_replay_is_retried_with_backoff(
     client: mm.ManagerClient, sandbox: Sandbox
 ) -> None:
     await client.customers.groups()
     sandbox.inject("code", biz_type=GROUPS, code="GGATEWAY_CODE_005", times=2)
+    assert len(await client.customers.groups()) == 4  # refused twice, then a retry succeeds
+    sandbox.inject("code", biz_type=GROUPS, code="GGATEWAY_CODE_005", times=2)
+    with pytest.raises(mm.AuthenticationError) as caught:
+        await client.with_options(max_retries=0).customers.groups()
+    assert caught.value.token_expired
+
+
+async def test_a_token_refused_for_ever_ends_after_the_retries(
+    client: mm.ManagerClient, sandbox: Sandbox
+) -> None:
+    await client.customers.groups()
+    logins = sandbox.calls[AUTH]
+    sandbox.inject("code", biz_type=GROUPS, code="GGATEWAY_CODE_005", times=1_000)
     with pytest.raises(mm.AuthenticationError) as caught:
         await client.customers.groups()
-    assert caught.value.token_expired
-    assert sandbox.calls[AUTH] == 2  # one re-login only, then the error is surfaced
+    assert caught.value.token_expired and caught.value.attempts == 4
+    assert sandbox.calls[AUTH] - logins <= 4  # one fresh login per attempt at most
