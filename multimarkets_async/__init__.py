@@ -20,6 +20,8 @@ from .errors import (
     ClientClosedError,
     ConfigurationError,
     ConflictError,
+    IncompleteExportError,
+    InconsistentListingError,
     InvalidRequestError,
     MultiMarketsError,
     NotFoundError,
@@ -84,7 +86,15 @@ from .models import (
     TradingSession,
     VerificationCodeType,
 )
-from .pagination import PageIterator, Paginator, RecordIterator, WalkStats
+from .pagination import (
+    PageIterator,
+    Paginator,
+    RecordIterator,
+    RecordKey,
+    WalkCursor,
+    WalkPosition,
+    WalkStats,
+)
 
 __all__ = [
     "PRODUCTION_BASE_URL",
@@ -124,6 +134,8 @@ __all__ = [
     "GroupAssets",
     "GroupProduct",
     "Holiday",
+    "IncompleteExportError",
+    "InconsistentListingError",
     "IndexFund",
     "InvalidRequestError",
     "Kline",
@@ -150,6 +162,7 @@ __all__ = [
     "RateLimitError",
     "RateType",
     "RecordIterator",
+    "RecordKey",
     "RefreshType",
     "RegisterSource",
     "RequestExpiredError",
@@ -166,6 +179,8 @@ __all__ = [
     "UndecodableResponseError",
     "ValidationError",
     "VerificationCodeType",
+    "WalkCursor",
+    "WalkPosition",
     "WalkStats",
     "__version__",
     "export",

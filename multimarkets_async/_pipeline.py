@@ -70,6 +70,14 @@ class CallOptions:
     retry: Retry = DEFAULT_RETRY
 
 
+@dataclass(slots=True)
+class ReplyInfo:
+    """Filled in by a call that succeeds: the trace id and HTTP status of the reply used."""
+
+    trace: str | None = None
+    http_status: int | None = None
+
+
 Reconcile = Callable[[], Awaitable[T | None]]
 """After a write failed ambiguously: the write's result if it took effect, else None."""
 
@@ -116,6 +124,7 @@ class Pipeline:
         options: CallOptions,
         *,
         reconcile: Reconcile[T] | None = None,
+        reply: ReplyInfo | None = None,
     ) -> T:
         """Send ``operation`` with ``body`` and return its decoded ``data``.
 
@@ -131,7 +140,7 @@ class Pipeline:
         while True:
             attempt += 1
             try:
-                return await self._call_once(operation, payload, limits)
+                return await self._call_once(operation, payload, limits, reply)
             except MultiMarketsError as error:
                 retryable = is_retryable(error)
                 may_have_acted = (
@@ -186,22 +195,27 @@ class Pipeline:
     # -- internals ------------------------------------------------------------------------
 
     async def _call_once(
-        self, operation: Operation[T], payload: bytes, limits: aiohttp.ClientTimeout
+        self,
+        operation: Operation[T],
+        payload: bytes,
+        limits: aiohttp.ClientTimeout,
+        reply: ReplyInfo | None,
     ) -> T:
         """One attempt, with a single re-login and replay if the token was refused."""
         if operation.is_quote and self._market_token is not None:
-            return await self._send(operation, payload, self._market_token.reveal(), limits)
+            token = self._market_token.reveal()
+            return await self._send(operation, payload, token, limits, reply)
         if not operation.needs_token:
-            return await self._send(operation, payload, None, limits)
+            return await self._send(operation, payload, None, limits, reply)
         token = await self._auth.get()
         try:
-            return await self._send(operation, payload, token, limits)
+            return await self._send(operation, payload, token, limits, reply)
         except AuthenticationError as exc:
             if not exc.token_expired:
                 raise
             log.debug("%s: token refused (%s), logging in again", operation.biz_type, exc.code)
         token = await self._auth.refresh(stale=token)
-        return await self._send(operation, payload, token, limits)
+        return await self._send(operation, payload, token, limits, reply)
 
     async def _login(self) -> str:
         body = {"appId": self._app_id, "appSecret": self._app_secret.reveal()}
@@ -232,6 +246,7 @@ class Pipeline:
         payload: bytes,
         token: str | None,
         limits: aiohttp.ClientTimeout,
+        reply: ReplyInfo | None = None,
     ) -> T:
         trace = new_trace()
         url = self._base_url + operation.path
@@ -274,7 +289,10 @@ class Pipeline:
             )
         rate_limited, retry_after = False, None
         try:
-            return self._decode(operation, status, response_headers, raw, trace)
+            data = self._decode(operation, status, response_headers, raw, trace)
+            if reply is not None:
+                reply.trace, reply.http_status = trace, status
+            return data
         except RateLimitError as error:
             rate_limited, retry_after = True, error.retry_after
             raise

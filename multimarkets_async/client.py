@@ -12,7 +12,6 @@ from typing import Any, TypeVar, cast
 import aiohttp
 
 from . import _validation as check
-from ._background import BackgroundTasks
 from ._config import (
     API_VERSION,
     DEFAULT_LANG,
@@ -31,12 +30,13 @@ from ._config import (
     from_env,
 )
 from ._operation import Operation, default_group
-from ._pipeline import CallOptions, Pipeline, Reconcile
+from ._pipeline import CallOptions, Pipeline, Reconcile, ReplyInfo
 from ._retry import Retry
+from ._tasks import TaskHost
 from ._version import __version__
 from .errors import ClientClosedError, ConfigurationError
 from .models import CompanyProfile, Page
-from .pagination import KeyFunc, Paginator
+from .pagination import Paginator, RecordKey, Reply, WalkSpec
 from .resources import (
     AuthResource,
     BasicResource,
@@ -61,7 +61,7 @@ class _Shared:
         self.owns_session = session is None
         self.max_connections = max_connections
         self.closed = False
-        self.background = BackgroundTasks()
+        self.tasks = TaskHost()
 
     def get_session(self) -> aiohttp.ClientSession:
         if self.closed:
@@ -77,7 +77,8 @@ class _Shared:
         if self.closed:
             return
         self.closed = True
-        await self.background.aclose()
+        self.tasks.cancel()
+        await self.tasks.drain()
         if self.owns_session and self.session is not None:
             await self.session.close()
 
@@ -97,6 +98,8 @@ class ManagerClient:
     Use it as an async context manager, or call :meth:`aclose` when done. One client is meant
     to be shared by all tasks of a program: it holds one connection pool, one token and one
     rate-limit budget. A ``session`` passed in is used as is and left open on close.
+    ``async with`` also opens a task group in which walks fetch pages ahead of the reader;
+    a client used without it fetches ``concurrency`` pages at a time, when they are needed.
 
     ``timeout`` and ``retry`` are the defaults for every call; :meth:`with_options` gives a
     view of the same client with other settings for particular calls.
@@ -199,6 +202,7 @@ class ManagerClient:
     async def __aenter__(self) -> ManagerClient:
         if self.closed:
             raise ClientClosedError("the client is closed")
+        await self._shared.tasks.enter()
         return self
 
     async def __aexit__(
@@ -207,7 +211,10 @@ class ManagerClient:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        await self.aclose()
+        try:
+            await self.aclose()
+        finally:
+            await self._shared.tasks.exit(exc_type, exc, tb)
 
     async def aclose(self) -> None:
         """Stop background page fetches and close the connection pool (if the client owns it)."""
@@ -217,9 +224,9 @@ class ManagerClient:
     def closed(self) -> bool:
         return self._shared.closed
 
-    @property
-    def _background(self) -> BackgroundTasks:
-        return self._shared.background
+    def _task_host(self) -> TaskHost | None:
+        host = self._shared.tasks
+        return host if host.active else None
 
     # -- calls ----------------------------------------------------------------------------
 
@@ -269,10 +276,13 @@ class ManagerClient:
         body: Mapping[str, Any] | None,
         *,
         reconcile: Reconcile[T] | None = None,
+        reply: ReplyInfo | None = None,
     ) -> T:
         if self.closed:
             raise ClientClosedError("the client is closed")
-        return await self._pipeline.call(operation, body, self._options, reconcile=reconcile)
+        return await self._pipeline.call(
+            operation, body, self._options, reconcile=reconcile, reply=reply
+        )
 
     def _paginate(
         self,
@@ -283,8 +293,8 @@ class ManagerClient:
         start_page: int,
         max_items: int | None,
         concurrency: int,
-        key: KeyFunc[T] | None = None,
-        reread_on_drift: bool = False,
+        key: RecordKey | None,
+        reread_on_drift: bool = True,
     ) -> Paginator[T]:
         check.integer("page_size", page_size, minimum=1, maximum=MAX_PAGE_SIZE)
         check.integer("start_page", start_page, minimum=1)
@@ -292,27 +302,33 @@ class ManagerClient:
             check.integer("max_items", max_items, minimum=0)
         check.integer("concurrency", concurrency, minimum=1, maximum=MAX_PAGE_CONCURRENCY)
         fixed = dict(body)
+        call = cast(Operation[Any], operation)
 
-        async def fetch(current: int, size: int) -> Page[T]:
-            request = {**fixed, "current": current, "size": size}
-            data: Any = await self._call(cast(Operation[Any], operation), request)
+        async def fetch(current: int, size: int) -> Reply[T]:
+            info = ReplyInfo()
+            data: Any = await self._call(
+                call, {**fixed, "current": current, "size": size}, reply=info
+            )
             if isinstance(data, Page):
-                return data
+                return Reply(current, size, data, data.total, info.trace)
             # Paged by request but answered with a bare list: no total, a short page ends it.
-            return Page(current=current, size=size, total=0, records=data or [])
+            page: Page[T] = Page(current=current, size=size, total=0, records=data or [])
+            return Reply(current, size, page, None, info.trace)
 
-        return Paginator(
-            fetch,
-            record_type=_record_type(operation.response_type),
-            name=f"{operation.biz_type}|{sorted(fixed.items())}",
+        spec: WalkSpec[T] = WalkSpec(
+            fetch=fetch,
+            biz_type=operation.biz_type,
+            listing=f"{operation.biz_type}|{sorted(fixed.items())}",
             page_size=page_size,
             start_page=start_page,
             max_items=max_items,
             concurrency=concurrency,
-            background=self._background,
             key=key,
             reread_on_drift=reread_on_drift,
+            retry=self._options.retry,
+            host=self._task_host,
         )
+        return Paginator(spec, record_type=_record_type(operation.response_type))
 
 
 def _record_type(response_type: Any) -> Any:

@@ -10,6 +10,8 @@ Every exception derives from :class:`MultiMarketsError`::
     │   ├── APIConnectionError      connection refused, reset or dropped
     │   └── APITimeoutError         a time limit ran out (also TimeoutError)
     ├── UndecodableResponseError    the answer is not a well-formed API envelope
+    ├── InconsistentListingError    a paged listing's replies contradict each other past repair
+    ├── IncompleteExportError       an export could not vouch for every record; nothing renamed
     └── APIError                    the API answered with a non-zero ``code``
         ├── AuthenticationError     credentials rejected, token missing or expired
         ├── PermissionDeniedError   no rights for this call
@@ -41,6 +43,8 @@ __all__ = [
     "ClientClosedError",
     "ConfigurationError",
     "ConflictError",
+    "IncompleteExportError",
+    "InconsistentListingError",
     "InvalidRequestError",
     "MultiMarketsError",
     "NotFoundError",
@@ -168,6 +172,46 @@ class UndecodableResponseError(_RequestError):
 
     def __str__(self) -> str:
         return self._text()
+
+
+class InconsistentListingError(_RequestError):
+    """A paged listing's replies contradict each other in a way no walk can work around: the
+    server ignores the page number asked for, or the list never holds still long enough to be
+    read. Names the operation, the page and the trace id of the last reply."""
+
+    def __init__(self, reason: str, *, biz_type: str, trace: str | None, page: int) -> None:
+        self.reason = reason
+        self.page = page
+        self._set_request(biz_type, trace, 1)
+        super().__init__(self._text())
+
+    def _text(self) -> str:
+        return f"{self._where()}: inconsistent listing at page {self.page}: {self.reason}"
+
+    def __str__(self) -> str:
+        return self._text()
+
+
+class IncompleteExportError(MultiMarketsError):
+    """An export ended without being able to vouch for every record: the listing came up
+    short, or the walk saw changes it could not account for. The partial output and its
+    checkpoint are kept and nothing was renamed as finished; ``summary`` (an
+    ``ExportSummary``) tells what was written, ``resumable`` whether ``resume=True`` can
+    complete it (else export anew)."""
+
+    def __init__(self, reason: str, *, summary: Any, resumable: bool) -> None:
+        self.reason = reason
+        self.summary = summary
+        self.resumable = resumable
+        advice = (
+            "run it again with resume (--resume) to read the missing part"
+            if resumable
+            else "export again without resume to start from a fresh walk"
+        )
+        super().__init__(
+            f"export to {summary.path} is incomplete: {reason}. The partial output and its "
+            f"checkpoint are kept; {advice}."
+        )
 
 
 class APIError(_RequestError):

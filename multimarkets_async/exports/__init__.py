@@ -3,25 +3,29 @@
     summary = await mm.export(client.customers.list(), "customers.parquet")
 
 Records are written page by page, so memory does not grow with the export. The output is
-written under a temporary name and renamed when complete; a checkpoint beside it (written
-atomically) lets an interrupted export continue with ``resume=True`` and end with every record
-exactly once.
+written under a temporary name and renamed when complete. A checkpoint beside it, and a log
+of the keys written (both made durable about once a second), let an interrupted export
+continue with ``resume=True`` however the listing changed meanwhile: no record is written
+twice, and customers who signed up in between are read from the front of the list at the end.
+
+An export whose walk cannot vouch for every record (the listing came up short, or changed in
+a way the replies cannot account for) raises :class:`IncompleteExportError`: the partial
+output and checkpoint are kept and nothing is renamed as finished.
 """
 
 from __future__ import annotations
 
 import os
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
 from typing import Any
 
-import msgspec
-
 from .._progress import NoProgress, Progress
-from ..errors import ConfigurationError, ValidationError
-from ..pagination import Paginator
+from ..errors import IncompleteExportError, ValidationError
+from ..pagination import PageIterator, Paginator, WalkCursor, WalkStats
+from ._checkpoint import Checkpoint, KeyLog, load, save
 from ._columns import columns_of
 from ._writers import CsvWriter, JsonlWriter, ParquetWriter, Writer
 
@@ -46,8 +50,11 @@ class ExportFormat(str, Enum):
 
 @dataclass(frozen=True)
 class ExportSummary:
-    """What an export wrote: ``records`` in all, ``pages`` fetched in this run, and whether
-    the listing changed while it ran (``drifted``)."""
+    """What an export wrote: ``records`` in all (``resumed_from`` of them by earlier runs),
+    ``pages`` read in this run, whether the listing changed meanwhile (``drifted``), and what
+    the walk could vouch for: ``exact`` unless ``problems`` says otherwise (``shortfall``:
+    records the listing's total promised that never came; ``unproven``: records that may be
+    missing). ``caught_up``: records that signed up while a resumed export was interrupted."""
 
     path: Path
     format: ExportFormat
@@ -56,6 +63,17 @@ class ExportSummary:
     seconds: float
     drifted: bool
     resumed_from: int = 0
+    caught_up: int = 0
+    shifted: int = 0
+    duplicates: int = 0
+    rereads: int = 0
+    shortfall: int = 0
+    unproven: int = 0
+    problems: tuple[str, ...] = field(default=())
+
+    @property
+    def exact(self) -> bool:
+        return not self.problems
 
     @property
     def records_per_second(self) -> float:
@@ -63,32 +81,21 @@ class ExportSummary:
         return new / self.seconds if self.seconds > 0 else 0.0
 
     def __str__(self) -> str:
-        drift = ", the listing changed during the export" if self.drifted else ""
-        resumed = f" (resumed after {self.resumed_from:,})" if self.resumed_from else ""
+        notes = []
+        if self.resumed_from:
+            notes.append(f"resumed after {self.resumed_from:,}")
+        if self.caught_up:
+            notes.append(f"{self.caught_up:,} signed up meanwhile")
+        extra = f" ({'; '.join(notes)})" if notes else ""
+        drift = ""
+        if self.drifted:
+            drift = "; the listing changed during the export" + (
+                " and every record was still read once" if self.exact else ""
+            )
         return (
-            f"exported {self.records:,} records{resumed} in {self.seconds:.2f} s "
+            f"exported {self.records:,} records{extra} in {self.seconds:.2f} s "
             f"({self.records_per_second:,.0f} records/s) to {self.path}{drift}"
         )
-
-
-class _Checkpoint(msgspec.Struct):
-    fingerprint: str
-    next_page: int
-    records: int
-    position: int
-
-
-def _fingerprint(paginator: Paginator[Any], fmt: ExportFormat) -> str:
-    return f"{fmt.value}|{paginator.describe()}"
-
-
-def _save(path: Path, checkpoint: _Checkpoint) -> None:
-    temporary = path.with_name(path.name + ".tmp")
-    with temporary.open("wb") as out:
-        out.write(msgspec.json.encode(checkpoint))
-        out.flush()
-        os.fsync(out.fileno())
-    os.replace(temporary, path)
 
 
 async def export(
@@ -102,68 +109,118 @@ async def export(
     """Write every record of ``paginator`` to ``path``; returns an :class:`ExportSummary`.
 
     ``format`` defaults to the file's extension (``.jsonl``, ``.csv``, ``.parquet``). With
-    ``resume=True`` an interrupted export of the same listing continues from its checkpoint;
-    without it any earlier partial export at ``path`` is discarded.
+    ``resume=True`` an interrupted export of the same listing, with the same settings,
+    continues from its checkpoint (a setting that differs is named in the error); without it
+    any earlier partial export at ``path`` is discarded. Raises
+    :class:`IncompleteExportError` when the walk cannot vouch for every record.
     """
     target = Path(path)
     fmt = ExportFormat(format) if format is not None else ExportFormat.for_path(target)
     partial = target.with_name(target.name + ".partial")
     checkpoint_path = target.with_name(target.name + ".checkpoint")
-    fingerprint = _fingerprint(paginator, fmt)
-    state: _Checkpoint | None = None
-    if resume and checkpoint_path.exists():
-        state = msgspec.json.decode(checkpoint_path.read_bytes(), type=_Checkpoint)
-        if state.fingerprint != fingerprint:
-            raise ConfigurationError(
-                f"{checkpoint_path} belongs to another export; remove it or export anew"
-            )
-    columns = columns_of(paginator.record_type)
-    resume_at = None if state is None else state.position
-    writer: Writer
-    if fmt is ExportFormat.JSONL:
-        writer = JsonlWriter(partial, resume_at)
-    elif fmt is ExportFormat.CSV:
-        writer = CsvWriter(partial, resume_at, columns)
-    else:
-        writer = ParquetWriter(target.with_name(target.name + ".parts"), resume_at, columns)
-    done = 0 if state is None else state.records
-    walk_from = paginator if state is None else paginator.resumed(state.next_page, done)
+    settings = {**paginator.settings(), "format": fmt.value}
+    state = load(checkpoint_path, settings) if resume and checkpoint_path.exists() else None
+    if state is None:
+        checkpoint_path.unlink(missing_ok=True)  # an earlier export's: no longer true
+    writer = _writer(fmt, target, partial, paginator, None if state is None else state.output)
+    keys = KeyLog(target.with_name(target.name + ".keys"), state)
+    key = paginator.record_key
+    walk_from = paginator
+    if state is not None:
+        walk_from = paginator.resume(WalkCursor(state.position, keys.restore()))
+    done = resumed_from = 0 if state is None else state.records
     reporter = progress or NoProgress()
     started = last_sync = time.perf_counter()
     pages = 0
-    next_page = walk_from.start_page
+
+    def checkpoint(walk: PageIterator[Any]) -> None:
+        """Make the output and key log durable, then record that state (between pages)."""
+        writer.sync()
+        keys.sync()
+        now = Checkpoint(
+            settings=settings,
+            position=walk.position(),
+            output=writer.position(),
+            int_keys=keys.int_count,
+            other_keys=keys.other_bytes,
+            records=done,
+            resumed_from=resumed_from,
+        )
+        save(checkpoint_path, now)
+
     try:
         async with walk_from.pages() as walk:
             async for page in walk:
                 if pages == 0:
                     reporter.start(page.total or None, done)
                 writer.write(page.records)
+                if key is not None:
+                    keys.write(key.keys(page.records))
                 pages += 1
                 done += len(page.records)
-                next_page = max(next_page, page.current + 1)
                 reporter.advance(len(page.records))
                 now = time.perf_counter()
                 if now - last_sync >= SYNC_INTERVAL:
-                    writer.sync()
-                    position = writer.position()
-                    _save(checkpoint_path, _Checkpoint(fingerprint, next_page, done, position))
+                    checkpoint(walk)
                     last_sync = now
             if pages == 0:
                 reporter.start(0, done)
             stats = walk.stats
+            summary = _summary(target, fmt, done, pages, started, stats, resumed_from)
+            if not stats.exact:
+                checkpoint(walk)  # the walk is over: resuming reads what it could not
+                raise IncompleteExportError(
+                    "; ".join(stats.problems),
+                    summary=summary,
+                    resumable=stats.unproven == 0,
+                )
         writer.finish(target)
     except BaseException:
-        writer.close()  # keep the partial output and checkpoint: `resume=True` continues
+        # Keep the partial output and the last checkpoint: `resume=True` continues from it
+        # (anything written after it is truncated then).
+        writer.close()
+        keys.close()
         raise
     finally:
         reporter.close()
+    keys.remove()
     checkpoint_path.unlink(missing_ok=True)
+    return summary
+
+
+def _writer(
+    fmt: ExportFormat, target: Path, partial: Path, paginator: Paginator[Any], at: int | None
+) -> Writer:
+    columns = columns_of(paginator.record_type)
+    if fmt is ExportFormat.JSONL:
+        return JsonlWriter(partial, at)
+    if fmt is ExportFormat.CSV:
+        return CsvWriter(partial, at, columns)
+    return ParquetWriter(target.with_name(target.name + ".parts"), at, columns)
+
+
+def _summary(
+    target: Path,
+    fmt: ExportFormat,
+    records: int,
+    pages: int,
+    started: float,
+    stats: WalkStats,
+    resumed_from: int,
+) -> ExportSummary:
     return ExportSummary(
         target,
         fmt,
-        done,
+        records,
         pages,
         time.perf_counter() - started,
         stats.drifted,
-        resumed_from=0 if state is None else state.records,
+        resumed_from=resumed_from,
+        caught_up=stats.caught_up,
+        shifted=stats.shifted,
+        duplicates=stats.duplicates,
+        rereads=stats.rereads,
+        shortfall=stats.shortfall,
+        unproven=stats.unproven,
+        problems=tuple(stats.problems),
     )

@@ -9,7 +9,7 @@ import msgspec
 __all__ = ["Customer", "CustomerDetail", "CustomerGroup"]
 
 
-class Customer(msgspec.Struct, rename="camel", kw_only=True):
+class Customer(msgspec.Struct, rename="camel", kw_only=True, gc=False):
     """One row of the customer list (``WhiteCustomerAdminPageVO``).
 
     Timestamps are epoch milliseconds. Every field may be null on the wire.

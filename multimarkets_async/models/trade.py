@@ -13,7 +13,7 @@ from ._types import Amount
 __all__ = ["CapitalFlowEntry", "ForcedCloseResult", "Position", "TradeDeal"]
 
 
-class Position(msgspec.Struct, rename="camel", kw_only=True):
+class Position(msgspec.Struct, rename="camel", kw_only=True, gc=False):
     """A position (open, partly closed or closed).
 
     ``status``: 0 initialised, 1 holding, 2 closed, 3 partly closed. ``direction``: 1 buy,
@@ -67,7 +67,7 @@ class Position(msgspec.Struct, rename="camel", kw_only=True):
     third_party_order: str | None = None
 
 
-class TradeDeal(msgspec.Struct, rename="camel", kw_only=True):
+class TradeDeal(msgspec.Struct, rename="camel", kw_only=True, gc=False):
     """One execution.
 
     Scaled integers: ``execute_price`` by ``10 ** digits``; ``fee`` by ``10 ** fee_digits``;
@@ -112,7 +112,7 @@ class TradeDeal(msgspec.Struct, rename="camel", kw_only=True):
     third_party_order: str | None = None
 
 
-class CapitalFlowEntry(msgspec.Struct, rename="camel", kw_only=True):
+class CapitalFlowEntry(msgspec.Struct, rename="camel", kw_only=True, gc=False):
     """One ledger (capital flow) entry. ``business_type`` is the ledger code (1 deposit,
     2 withdrawal, 4 adjustment, 6 trade, 42 reward, ...), ``business_type1`` its sub-type."""
 

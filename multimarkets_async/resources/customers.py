@@ -21,7 +21,7 @@ from ..models import (
     RegisterSource,
     TradeType,
 )
-from ..pagination import Paginator
+from ..pagination import Paginator, RecordKey
 from ._base import Endpoint, Resource
 
 __all__ = ["CustomersResource"]
@@ -41,6 +41,7 @@ GROUPS: Operation[builtins.list[CustomerGroup] | CustomerGroup | None] = op(
 )
 EXISTS: Operation[int] = op("customer.app.CustomerWebApiService.checkCustomerExist", int)
 
+CUSTOMER_KEY = RecordKey("id")  # what tells customers apart in walks
 CUSTOMER_NOT_FOUND = "USCUSTOMER_API_0000003"
 THIRD_SERVER_CODE_MAX = 50
 RECONCILE_SEARCH = 500  # newest customers searched for one whose creation reply was lost
@@ -57,15 +58,17 @@ class CustomersResource(Resource):
         start_page: int = 1,
         max_items: int | None = None,
         concurrency: int = DEFAULT_PAGE_CONCURRENCY,
-        reread_on_drift: bool = False,
+        reread_on_drift: bool = True,
     ) -> Paginator[Customer]:
         """Every customer, page after page, newest first.
 
         ``page_size`` is 1..2000 (default 2000); ``concurrency`` pages are fetched ahead in
         parallel (1 = strictly sequential); ``max_items`` stops after that many records.
-        ``customer_no`` narrows the listing to one customer number. No customer is yielded
-        twice in one walk, even when sign-ups shift the pages; ``reread_on_drift`` also reads
-        pages again after deletions so that no customer present throughout is skipped.
+        ``customer_no`` narrows the listing to one customer number. Customers are identified
+        by ``id``: none is yielded twice in one walk, and every customer present from the
+        walk's start to its end is yielded while others sign up or are deleted.
+        ``reread_on_drift`` (default on) reads a page again when the list moved back under the
+        walk; turned off, such a walk is reported inexact (``stats.problems``) instead.
         """
         body = check.drop_none(
             customerNo=None if customer_no is None else check.text("customer_no", customer_no)
@@ -77,7 +80,7 @@ class CustomersResource(Resource):
             start_page=start_page,
             max_items=max_items,
             concurrency=concurrency,
-            key=_customer_id,
+            key=CUSTOMER_KEY,
             reread_on_drift=reread_on_drift,
         )
 
@@ -242,10 +245,6 @@ class CustomersResource(Resource):
         raise NotFoundError(
             CUSTOMER_NOT_FOUND, biz_type=PAGE.biz_type, server_message=f"no customer {customer_no}"
         )
-
-
-def _customer_id(customer: Customer) -> int | None:
-    return customer.id
 
 
 def _md5_hex(password: str) -> str:

@@ -18,7 +18,7 @@ from ..models import (
     TradeDeal,
     TradeType,
 )
-from ..pagination import Paginator
+from ..pagination import Paginator, RecordKey
 from ._base import Endpoint, Resource
 
 __all__ = ["TradeResource"]
@@ -56,12 +56,8 @@ ALL_POSITION_SORT = ("id", "orderId", "openTime", "symbolId")
 POSITION_MODES = (TradeType.CFD_CROSS, TradeType.CFD_ISOLATED, TradeType.STOCK)
 
 
-def _position_key(position: Position) -> int | None:
-    return position.position_id
-
-
-def _ledger_key(entry: CapitalFlowEntry) -> tuple[Any, ...]:
-    return (entry.bookkeep_id, entry.subject_id, entry.business_type1)
+POSITION_KEY = RecordKey("position_id")
+LEDGER_KEY = RecordKey("bookkeep_id", "subject_id", "business_type1")  # a voucher's line
 
 
 def _sort(field: str, value: str | None, allowed: tuple[str, ...]) -> str | None:
@@ -113,7 +109,7 @@ class TradeResource(Resource):
             start_page=1,
             max_items=max_items,
             concurrency=concurrency,
-            key=_position_key,
+            key=POSITION_KEY,
         )
 
     def all_positions(
@@ -135,7 +131,7 @@ class TradeResource(Resource):
         start_page: int = 1,
         max_items: int | None = None,
         concurrency: int = DEFAULT_PAGE_CONCURRENCY,
-        reread_on_drift: bool = False,
+        reread_on_drift: bool = True,
     ) -> Paginator[Position]:
         """Positions of all customers in a CFD mode (1 cross, 2 isolated), newest first.
         ``start_time``/``end_time`` are epoch milliseconds."""
@@ -167,7 +163,7 @@ class TradeResource(Resource):
             start_page=start_page,
             max_items=max_items,
             concurrency=concurrency,
-            key=_position_key,
+            key=POSITION_KEY,
             reread_on_drift=reread_on_drift,
         )
 
@@ -191,12 +187,15 @@ class TradeResource(Resource):
         start_page: int = 1,
         max_items: int | None = None,
         concurrency: int = DEFAULT_PAGE_CONCURRENCY,
+        reread_on_drift: bool = True,
     ) -> Paginator[CapitalFlowEntry]:
         """A customer's ledger in one trading mode, newest first.
 
         Filters: ``business_type`` (ledger code, e.g. 1 deposit, 4 adjustment, 42 reward),
         ``status`` (1 initialised, 2 succeeded, 3 failed), ``operate`` (1 increase, 2 decrease),
         ``start_time``/``end_time`` (epoch ms), ``lang`` (``"en_US"`` or ``"zh_CN"``).
+        Entries are identified by ``(bookkeep_id, subject_id, business_type1)``; an entry
+        with any of them null has no identity and is never dropped as a repeat.
         """
         if operate not in (None, 0, 1, 2):
             raise ValidationError("operate", "must be 1 (increase) or 2 (decrease)")
@@ -226,7 +225,8 @@ class TradeResource(Resource):
             start_page=start_page,
             max_items=max_items,
             concurrency=concurrency,
-            key=_ledger_key,
+            key=LEDGER_KEY,
+            reread_on_drift=reread_on_drift,
         )
 
     async def deal(self, deal_id: int) -> TradeDeal | None:
