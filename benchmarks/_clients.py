@@ -1,19 +1,24 @@
-"""One benchmark run in its own process: export every customer of a sandbox to JSON Lines.
+"""One benchmark run in its own process.
 
     python benchmarks/_clients.py CLIENT CONCURRENCY BASE_URL OUT
 
-Prints one JSON line: records, seconds, peak RSS (MiB) of this process. Every client does the
-same job: fetch all pages (2,000 records each) and write each record as one JSON line. The clock
-starts once a client has logged in, so the times compare paging, not one auth round trip.
+Prints one JSON line: records, seconds, peak RSS (MiB) of this process. The export clients do
+the same job: fetch all pages (2,000 records each), write each record as one JSON line, and
+make the file durable (``fsync``) before they stop, as a finished export must be. The
+walk clients (``sdk_walk``, ``bare_walk``) only count the records of every page, so the cost of
+the walk itself shows. The clock starts once a client has logged in, so the times compare
+paging, not one auth round trip.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import os
 import resource
 import sys
 import time
+from collections.abc import AsyncIterator
 from typing import Any
 
 import aiohttp
@@ -94,8 +99,14 @@ async def naive(base: str, concurrency: int, out: str) -> int:
                     target.write(json.dumps(record) + "\n")
                 records += len(page["records"])
                 if current * SIZE >= page["total"] or not page["records"]:
+                    durable(target)
                     return records
                 current += 1
+
+
+def durable(target: Any) -> None:
+    target.flush()
+    os.fsync(target.fileno())
 
 
 def _pydantic_envelope() -> Any:
@@ -135,6 +146,7 @@ def httpx_pydantic(base: str, concurrency: int, out: str) -> int:
                 target.write(record.model_dump_json() + "\n")
             records += len(page.records)
             if current * SIZE >= page.total or not page.records:
+                durable(target)
                 return records
             current += 1
 
@@ -148,11 +160,10 @@ def bare_models() -> tuple[Any, Any]:
     return customer, envelope
 
 
-async def bare(base: str, concurrency: int, out: str) -> int:
-    """Hand-tuned: aiohttp, msgspec typed decode and encode, `concurrency` pages in flight."""
+async def bare_pages(base: str, concurrency: int) -> AsyncIterator[Any]:
+    """Hand-tuned: aiohttp, msgspec typed decode, `concurrency` pages in flight, in order."""
     _, envelope = bare_models()
     decoder = msgspec.json.Decoder(envelope)
-    encoder = msgspec.json.Encoder()
     async with aiohttp.ClientSession() as session:
         async with session.post(base + AUTH, json=APP, headers={"trace": "b"}) as r:
             token = msgspec.json.decode(await r.read())["data"]["token"]
@@ -163,20 +174,46 @@ async def bare(base: str, concurrency: int, out: str) -> int:
             async with session.post(base + PAGE, data=body, headers=headers(token, current)) as r:
                 return decoder.decode(await r.read()).data
 
-        with open(out, "wb") as target:
-            first = await fetch(1)
-            target.write(encoder.encode_lines(first.records))
-            records = len(first.records)
-            last = -(-first.total // SIZE)
-            window: list[asyncio.Task[Any]] = []
-            next_page = 2
-            while next_page <= last or window:
-                while len(window) < concurrency and next_page <= last:
-                    window.append(asyncio.ensure_future(fetch(next_page)))
-                    next_page += 1
-                page = await window.pop(0)
-                target.write(encoder.encode_lines(page.records))
-                records += len(page.records)
+        first = await fetch(1)
+        yield first
+        last = -(-first.total // SIZE)
+        window: list[asyncio.Task[Any]] = []
+        next_page = 2
+        while next_page <= last or window:
+            while len(window) < concurrency and next_page <= last:
+                window.append(asyncio.ensure_future(fetch(next_page)))
+                next_page += 1
+            yield await window.pop(0)
+
+
+async def bare(base: str, concurrency: int, out: str) -> int:
+    """The hand-tuned loop, writing each record as a JSON line with msgspec."""
+    encoder = msgspec.json.Encoder()
+    records = 0
+    with open(out, "wb") as target:
+        async for page in bare_pages(base, concurrency):
+            target.write(encoder.encode_lines(page.records))
+            records += len(page.records)
+        durable(target)
+    return records
+
+
+async def sdk_walk(base: str, concurrency: int, out: str) -> int:
+    """``client.customers.list().pages()``, counting records."""
+    async with mm.ManagerClient("sandbox-app-id", "sandbox-app-secret", 439, base) as client:
+        await client.company()
+        logged_in()
+        records = 0
+        async for page in client.customers.list(page_size=SIZE, concurrency=concurrency).pages():
+            records += len(page.records)
+    return records
+
+
+async def bare_walk(base: str, concurrency: int, out: str) -> int:
+    """The hand-tuned loop, counting records instead of writing them."""
+    records = 0
+    async for page in bare_pages(base, concurrency):
+        records += len(page.records)
     return records
 
 
@@ -185,6 +222,8 @@ CLIENTS: dict[str, Any] = {
     "naive": naive,
     "httpx_pydantic": httpx_pydantic,
     "bare": bare,
+    "sdk_walk": sdk_walk,
+    "bare_walk": bare_walk,
 }
 
 

@@ -3,14 +3,15 @@
 ``async with ManagerClient(...)`` opens an anyio task group; walks start their page requests
 in it so they can run ahead while the caller handles earlier pages. Each task runs in a cancel
 scope of its own, so closing the client cancels these tasks, never the code in the ``async
-with`` body. A client used without ``async with`` has no task group: callers then run such
-work themselves (see ``pagination._window``).
+with`` body. The group belongs to the task that entered the client first, and ends when that
+task leaves its ``async with`` (a task group must be left by the task that entered it); other
+tasks may enter and leave the same client freely. A client used without ``async with`` has no
+task group: callers then run such work themselves (see ``pagination._window``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from types import TracebackType
 from typing import Any
 
 import anyio
@@ -24,7 +25,7 @@ class TaskHost:
 
     def __init__(self) -> None:
         self._group: anyio.abc.TaskGroup | None = None
-        self._depth = 0
+        self._owner: anyio.TaskInfo | None = None  # the task that entered the group
         self._closed = False
         self._scopes: set[anyio.CancelScope] = set()
         self._live = 0
@@ -37,20 +38,16 @@ class TaskHost:
         return self._group is not None and not self._closed
 
     async def enter(self) -> None:
-        if self._depth == 0:
-            group = anyio.create_task_group()
-            await group.__aenter__()
-            self._group = group
-        self._depth += 1
+        """Open the task group, if this is the first ``async with`` of the client."""
+        if self._group is not None or self._closed:
+            return
+        group = anyio.create_task_group()
+        await group.__aenter__()
+        self._group, self._owner = group, anyio.get_current_task()
 
-    async def exit(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self._depth -= 1
-        if self._depth > 0 or self._group is None:
+    async def exit(self) -> None:
+        """Close the task group, if the task leaving is the one that opened it."""
+        if self._group is None or anyio.get_current_task() != self._owner:
             return
         self.cancel()
         await self.drain()

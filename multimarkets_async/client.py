@@ -214,7 +214,7 @@ class ManagerClient:
         try:
             await self.aclose()
         finally:
-            await self._shared.tasks.exit(exc_type, exc, tb)
+            await self._shared.tasks.exit()
 
     async def aclose(self) -> None:
         """Stop background page fetches and close the connection pool (if the client owns it)."""

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import os
 from typing import Any
+
+from multimarkets_async.sandbox import Sandbox
 
 
 def other_tasks() -> set[asyncio.Task[Any]]:
@@ -26,3 +29,13 @@ async def settle(rounds: int = 20) -> None:
     """Let cancelled tasks finish unwinding."""
     for _ in range(rounds):
         await asyncio.sleep(0)
+
+
+def environment(sb: Sandbox) -> dict[str, str]:
+    """The process environment with ``MULTIMARKETS_*`` pointing at ``sb``."""
+    return os.environ | {
+        "MULTIMARKETS_APP_ID": sb.app_id,
+        "MULTIMARKETS_APP_SECRET": sb.app_secret,
+        "MULTIMARKETS_COMPANY_ID": str(sb.company_id),
+        "MULTIMARKETS_BASE_URL": sb.base_url,
+    }

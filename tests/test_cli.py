@@ -10,6 +10,7 @@ from pathlib import Path
 import anyio
 import msgspec
 import pytest
+from _helpers import environment
 
 import multimarkets_async as mm
 from multimarkets_async.sandbox import Sandbox
@@ -40,12 +41,7 @@ async def test_demo_exports_every_customer(tmp_path: Path) -> None:
 
 async def test_export_uses_environment_credentials(sandbox: Sandbox, tmp_path: Path) -> None:
     out = tmp_path / "customers.jsonl"
-    env = os.environ | {
-        "MULTIMARKETS_APP_ID": sandbox.app_id,
-        "MULTIMARKETS_APP_SECRET": sandbox.app_secret,
-        "MULTIMARKETS_COMPANY_ID": str(sandbox.company_id),
-        "MULTIMARKETS_BASE_URL": sandbox.base_url,
-    }
+    env = environment(sandbox)
     result = await anyio.run_process(
         [*CLI, "export", "customers", "--out", str(out), "--page-size", "300"],
         env=env,

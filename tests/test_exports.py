@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import os
 import signal
 import sys
 from pathlib import Path
@@ -14,6 +13,7 @@ import msgspec
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from _helpers import environment
 
 import multimarkets_async as mm
 from multimarkets_async.models import dec_hook
@@ -117,12 +117,7 @@ async def test_format_is_explicit_or_from_extension(
 async def test_killed_export_resumes_with_each_record_once(tmp_path: Path, fmt: str) -> None:
     count = 20_000
     async with Sandbox(customers=count, latency=0.03) as sb:
-        env = os.environ | {
-            "MULTIMARKETS_APP_ID": sb.app_id,
-            "MULTIMARKETS_APP_SECRET": sb.app_secret,
-            "MULTIMARKETS_COMPANY_ID": str(sb.company_id),
-            "MULTIMARKETS_BASE_URL": sb.base_url,
-        }
+        env = environment(sb)
         target = tmp_path / f"customers.{fmt}"
         command = [
             *CLI,
@@ -184,12 +179,7 @@ async def test_progress_lines_when_stderr_is_not_a_terminal(tmp_path: Path) -> N
 async def test_export_command_for_positions_and_capital_flow(
     sandbox: Sandbox, tmp_path: Path
 ) -> None:
-    env = os.environ | {
-        "MULTIMARKETS_APP_ID": sandbox.app_id,
-        "MULTIMARKETS_APP_SECRET": sandbox.app_secret,
-        "MULTIMARKETS_COMPANY_ID": str(sandbox.company_id),
-        "MULTIMARKETS_BASE_URL": sandbox.base_url,
-    }
+    env = environment(sandbox)
     positions = tmp_path / "positions.csv"
     result = await anyio.run_process(
         [*CLI, "export", "positions", "--trade-type", "2", "--out", str(positions), "--quiet"],

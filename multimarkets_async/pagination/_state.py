@@ -48,9 +48,10 @@ class WalkStats:
       the page the list moved a record to, checking the front of the list).
     - ``shortfall``: records ``total`` promised that never came, even after re-reading;
       ``unproven``: records the walk may have missed and cannot tell.
-    - ``caught_up``: records that signed up while a resumed walk was interrupted, read from
-      the front of the list at its end; ``recovered``: records found missing when the walk
-      checked, at its end, pages it had to place without knowing their order (they come last).
+    - ``caught_up``: in a resumed walk, records that signed up since the walk first began (in
+      its first run or during the interruption) and were not yielded yet, read from the front
+      of the list at its end; ``recovered``: records found missing when the walk checked, at
+      its end, pages it had to place without knowing their order. Both come last.
     """
 
     pages: int = 0
@@ -107,8 +108,6 @@ class WalkPosition(msgspec.Struct, frozen=True, kw_only=True):
     tail: list[Any] = []  # keys of the last records yielded
     catching_up: bool = False  # reading the front for sign-ups (a resumed walk's last phase)
     front_frontier: int | None = None
-    front_found: int = 0
-    front_total: int | None = None
     unproven: int = 0
     problems: tuple[str, ...] = ()
 

@@ -9,10 +9,14 @@ deleted, a reply can be placed against the frontier whenever it was answered. Wh
 records are deleted, ranks drop, and only a reply answered after the one that set the frontier
 (its request started after that reply arrived) can be placed safely. Replies placed without
 that order leave a *seam*: the keys yielded just before and just after it. At the end the
-walk reads the front of the list, counts the records that signed up and so learns how many
-older records were deleted while it ran. If none were, every placement was sound. Otherwise
+walk finds its own first records again, and from their rank now learns how many older records
+were deleted while it ran (``_checks``). If none were, every placement was sound. Otherwise
 each seam is checked by reading a few records around it: any record found between the two
-sides was missed, and is yielded then.
+sides was missed, and is yielded then. A resumed walk also reads the front of the list, down
+to its first records, for those that signed up since it began.
+
+Within a step, everything awaited comes before the walk's state changes: a cursor taken after
+any step, even one that failed or was cancelled, is true.
 
 Replies that do not line up with the frontier (the list moved) are answered by reading the
 right page; short pages are read again before they are believed; a listing without a usable
@@ -37,7 +41,7 @@ from ..errors import InconsistentListingError
 from ..models import Page
 from ._checks import Seam, deletions_at_head, missed_at_seam
 from ._frame import Fit, Span, expected_count, page_covering, page_holding, place, span_of
-from ._seen import SeenKeys
+from ._seen import SeenKeys, restored_key
 from ._state import WalkCursor, WalkPosition, WalkSpec, WalkStats
 from ._window import Reply, Window
 
@@ -57,14 +61,11 @@ UNBOUNDED = 1 << 62
 
 @dataclass
 class _Front:
-    """Reading the front of the list down to the records yielded before: to catch up
-    sign-ups (``yields``, a resumed walk) and to count them."""
+    """A resumed walk reading the front of the list, down to its first records, for the
+    records that signed up since the walk began."""
 
-    yields: bool
     frontier: int | None = None
-    found: int = 0  # records above the ones yielded before
-    total: int | None = None  # the listing's total when the front was first read
-    keys: set[Hashable] = field(default_factory=set)
+    keys: set[Hashable] = field(default_factory=set)  # read at the front so far
 
 
 class _Phase(Enum):
@@ -107,17 +108,17 @@ class Walk(Generic[T]):
         self._next_page = at.next_page if cursor is not None else spec.start_page
         self._by_number = at.by_number
         self._repeats = at.repeats
-        self._head: tuple[Hashable, ...] = tuple(map(_key_of, at.head))
+        self._head: tuple[Hashable, ...] = tuple(map(restored_key, at.head))
         self._head_rank = at.head_rank
         self._seams = [
-            Seam(tuple(map(_key_of, before)), tuple(map(_key_of, after)), rank)
+            Seam(tuple(map(restored_key, before)), tuple(map(restored_key, after)), rank)
             for before, after, rank in at.seams
         ]
         self._remaining = None if spec.max_items is None else max(spec.max_items - at.records, 0)
-        self._tail: deque[Hashable] = deque(map(_key_of, at.tail), maxlen=SEAM_KEYS)
+        self._tail: deque[Hashable] = deque(map(restored_key, at.tail), maxlen=SEAM_KEYS)
         # Seams still collecting the keys yielded after them (a resumed walk goes on with them).
         self._open_seams: list[tuple[tuple[Hashable, ...], list[Hashable], int]] = [
-            (tuple(map(_key_of, before)), list(map(_key_of, after)), rank)
+            (tuple(map(restored_key, before)), list(map(restored_key, after)), rank)
             for before, after, rank in at.open_seams
         ]
         self._unordered = at.unordered  # replies placed without knowing they came later
@@ -134,7 +135,7 @@ class Walk(Generic[T]):
         self._phase = _Phase.MAIN if self._remaining != 0 else _Phase.DONE
         if at.catching_up:
             self._phase = _Phase.FRONT
-            self._front = _Front(True, at.front_frontier, at.front_found, at.front_total)
+            self._front = _Front(at.front_frontier)
         elif self._frontier is not None and self._frontier <= 0 and not self._by_number:
             self._after_main()
 
@@ -189,10 +190,8 @@ class Walk(Generic[T]):
                 for b, a, rank in self._open_seams
             ),
             tail=[_saved(key) for key in self._tail],
-            catching_up=front is not None and front.yields,
+            catching_up=front is not None,
             front_frontier=None if front is None else front.frontier,
-            front_found=0 if front is None else front.found,
-            front_total=None if front is None else front.total,
             unproven=self.stats.unproven,
             problems=tuple(self._lasting),
         )
@@ -204,16 +203,17 @@ class Walk(Generic[T]):
     # -- main phase, placed by rank ------------------------------------------------------------
 
     async def _ranked_step(self) -> Page[T] | None:
+        if self._suspect is not None:
+            await self._confirm_ignored()
         if self._realign_read is not None:  # the list moved under the walk: read across it
-            reply = await self._read_once_more(*self._realign_read)
+            reply = await self._read_now(*self._realign_read)
             self._realign_read = None
         else:
             number = self._wanted()
             self._plan_from(number)
             reply = await self._read(number)
             if self._frontier is not None and not self._usable(reply):
-                self.stats.rereads += 1
-                reply = await self._read_once_more(number, self._size)
+                reply = await self._read_now(number, self._size, extra=False)
         number, size = reply.number, reply.size
         total, records = reply.total, reply.page.records
         if total is None or total < 0 or len(records) > expected_count(number, size, total):
@@ -240,10 +240,18 @@ class Walk(Generic[T]):
             self._unordered = True
             if self._tail:  # a seam needs keys on both sides: keyless records rely on rank
                 self._open_seams.append((tuple(self._tail), [], self._frontier or 0))
+        if ordered and self._keyless and total < (self._frontier_total or 0):
+            self._problem(
+                0,
+                "the listing shrank while records without a key were read; such records "
+                "cannot be told apart, so some may have been yielded twice or skipped",
+                once=True,
+            )
+        # From here to the end of the step nothing is awaited: the walk's state moves with the
+        # page it hands out, so a cursor taken after any step is true.
+        previous = self._frontier
         repeats = self._repeats
         page = self._take(reply, skip, by_rank=ordered)
-        if self._suspect is not None:
-            await self._confirm_ignored()
         if self._repeats > repeats:
             self._ordered_only = self._spec.reread_on_drift
         self._total = total
@@ -253,6 +261,8 @@ class Walk(Generic[T]):
         if self._phase is _Phase.DONE:  # `max_items` reached
             return page
         if len(records) < expected_count(number, size, total):
+            # Which of the page's records are missing is unknown: resuming reads it again.
+            self._frontier = previous
             self._come_up_short(reply, span.low)
         elif span.low <= 0:
             self._after_main()
@@ -300,7 +310,6 @@ class Walk(Generic[T]):
             )
             return True
         self._total = reply.total
-        self.stats.rereads += 1
         if fit is Fit.ABOVE:
             self.stats.shifted += len(reply.page.records)
         # Read across the place this reply says holds the record under the frontier, with room
@@ -337,12 +346,11 @@ class Walk(Generic[T]):
         return self._take_numbered(reply)
 
     async def _numbered_step(self) -> Page[T] | None:
-        number = self._next_page
-        self._window.plan(number + 1, UNBOUNDED)
-        page = self._take_numbered(await self._read(number))
         if self._suspect is not None:
             await self._confirm_ignored()
-        return page
+        number = self._next_page
+        self._window.plan(number + 1, UNBOUNDED)
+        return self._take_numbered(await self._read(number))
 
     def _take_numbered(self, reply: Reply[T]) -> Page[T] | None:
         self._next_page = reply.number + 1
@@ -380,7 +388,7 @@ class Walk(Generic[T]):
             self._finish()
         elif catch_up:
             self._phase = _Phase.FRONT
-            self._front = _Front(yields=True)
+            self._front = _Front()
         else:
             self._phase = _Phase.HEAD
 
@@ -397,8 +405,7 @@ class Walk(Generic[T]):
             read = page_covering(start, total - rank + spread + len(head) + margin)
             if read is None or not head:
                 break
-            reply = await self._read_once_more(*read)
-            self.stats.rereads += 1
+            reply = await self._read_now(*read)
             if reply.total is None:
                 break
             keys = self._key.keys(reply.page.records)
@@ -416,15 +423,14 @@ class Walk(Generic[T]):
         front = self._front
         assert front is not None
         if self._realign_read is not None:  # the list moved under the walk: read across it
-            reply = await self._read_once_more(*self._realign_read)
+            reply = await self._read_now(*self._realign_read)
             self._realign_read = None
         else:
             number = 1
             if front.frontier is not None:
                 assert self._total is not None
                 number = page_holding(front.frontier - 1, self._size, self._total)
-            reply = await self._read_once_more(number, self._size)
-        self.stats.rereads += not front.yields
+            reply = await self._read_now(number, self._size, extra=False)
         number, size = reply.number, reply.size
         total, records = reply.total, reply.page.records
         if total is None or total < 0 or len(records) > expected_count(number, size, total):
@@ -433,8 +439,6 @@ class Walk(Generic[T]):
             return None
         self._saw_total(total)
         span = span_of(number, size, total, len(records))
-        if front.total is None:
-            front.total = total
         skip = 0
         if front.frontier is not None:
             fit, skip = place(span, front.frontier, from_front=number == 1)
@@ -449,7 +453,7 @@ class Walk(Generic[T]):
             if deleted is not None and self._head:
                 self._deleted = deleted
             self._after_front()
-        if not front.yields or not fresh:
+        if not fresh:
             return None
         self.stats.caught_up += len(fresh)
         self.stats.records += len(fresh)
@@ -458,10 +462,9 @@ class Walk(Generic[T]):
     def _front_records(
         self, front: _Front, records: list[T], skip: int, span: Span
     ) -> tuple[list[T], int | None]:
-        """The records above the walk's first ones (sign-ups since it began) not yielded yet
-        (all of them are counted in ``front.found``); and, once the scan reaches the walk's
-        first records, how many older records were deleted since the walk began (0 when that
-        cannot be told), else None."""
+        """The records above the walk's first ones (sign-ups since it began) not yielded yet;
+        and, once the scan reaches the walk's first records, how many older records were
+        deleted since the walk began (0 when that cannot be told), else None."""
         fresh: list[T] = []
         keys = self._key.keys(records) if self._key is not None else [None] * len(records)
         head = self._head
@@ -471,7 +474,6 @@ class Walk(Generic[T]):
             if key is None:
                 if span.high - 1 - index < first_total:  # no key: only rank tells what is new
                     return fresh, 0
-                front.found += 1
             elif key in head:
                 # It was ranked `head_rank - index` when the walk began; each older record
                 # deleted since has lowered its rank by one.
@@ -482,11 +484,10 @@ class Walk(Generic[T]):
                 continue  # moved into this page again
             else:
                 front.keys.add(key)
-                front.found += 1
                 if key in self._seen:
                     continue  # read during the walk already
             fresh.append(records[index])
-        if front.yields and fresh and self._key is not None:
+        if fresh and self._key is not None:
             self._seen.update(k for k in self._key.keys(fresh) if k is not None)
         return fresh, None
 
@@ -513,26 +514,29 @@ class Walk(Generic[T]):
     # -- seams -------------------------------------------------------------------------------------
 
     async def _check_seams(self) -> Page[T] | None:
-        """Read a few records around each seam; yield any record found between its sides."""
-        seams, self._seams = self._seams, []
-        deleted = max(self._deleted or 0, 0) if self._deleted is not None else None
-        found: list[list[T]] = [[] for _ in seams]
-        lost = 0
-
-        async def check(index: int, limiter: anyio.CapacityLimiter) -> None:
-            nonlocal lost
-            async with limiter:
-                records = await self._seam_records(seams[index], deleted)
-            if records is None:
-                lost += 1
-            else:
-                found[index] = records
-
+        """Read a few records around each seam; yield any record found between its sides.
+        The walk's state changes only once every read is done, so a walk stopped meanwhile
+        still holds its seams."""
+        assert self._key is not None
+        seams = self._seams
+        deleted = max(self._deleted, 0) if self._deleted is not None else None
+        found: list[tuple[list[T], list[Hashable | None]] | None] = [None] * len(seams)
+        errors: list[Exception] = []
         limiter = anyio.CapacityLimiter(max(self._spec.concurrency, 1))
+
+        async def check(index: int) -> None:
+            async with limiter:
+                try:
+                    found[index] = await self._seam_records(seams[index], deleted)
+                except Exception as exc:  # raised below, unwrapped, once the others stopped
+                    errors.append(exc)
+
         async with anyio.create_task_group() as group:
             for index in range(len(seams)):
-                group.start_soon(check, index, limiter)
-        self.stats.rereads += len(seams)
+                group.start_soon(check, index)
+        if errors:
+            raise errors[0]
+        lost = sum(1 for missed in found if missed is None)
         if lost:
             self._problem(
                 0,
@@ -540,7 +544,15 @@ class Walk(Generic[T]):
                 "older records were deleted could not be checked again; records there may "
                 "have been missed",
             )
-        recovered = [record for records in found for record in records]
+        recovered: list[T] = []
+        keys: list[Hashable | None] = []
+        for records, record_keys in filter(None, found):
+            for record, key in zip(records, record_keys, strict=True):
+                if key not in keys:  # two seams' reads may show the same missed record
+                    recovered.append(record)
+                    keys.append(key)
+        self._seams = []
+        self._seen.update(keys)
         self.stats.recovered += len(recovered)
         self.stats.records += len(recovered)
         self._finish()
@@ -549,12 +561,16 @@ class Walk(Generic[T]):
         assert self._total is not None
         return Page(current=0, size=len(recovered), total=self._total, records=recovered)
 
-    async def _seam_records(self, seam: Seam, deleted: int | None) -> list[T] | None:
-        """The records missed at one seam (often none), or None when it cannot be found.
-        A few records around its place are read (see ``_checks.missed_at_seam``)."""
+    async def _seam_records(
+        self, seam: Seam, deleted: int | None
+    ) -> tuple[list[T], list[Hashable | None]] | None:
+        """The records missed at one seam, with their keys (often none), or None when it
+        cannot be found. A few records around its place are read (see
+        ``_checks.missed_at_seam``); nothing of the walk changes here."""
         assert self._key is not None and self._total is not None
         # The records older than the seam numbered `rank` when it was placed; deletions since
-        # can only have lowered that, by at most the older records deleted meanwhile.
+        # have lowered that by as many as were counted, or more while the list keeps changing:
+        # each new look widens the range.
         total = self._total
         spread = deleted if deleted is not None else self._size
         for attempt in range(SEAM_READS):
@@ -563,7 +579,7 @@ class Walk(Generic[T]):
             read = page_covering(start, total - seam.rank + spread + margin + self._size)
             if read is None:
                 return None
-            reply = await self._read_once_more(*read)
+            reply = await self._read_now(*read)
             if reply.total is None:
                 return None
             records = reply.page.records
@@ -571,10 +587,7 @@ class Walk(Generic[T]):
             first = (read[0] - 1) * read[1]
             missed = missed_at_seam(keys, self._seen, seam, first, reply.total, spread)
             if missed is not None:
-                self._seen.update(k for k in (keys[i] for i in missed) if k is not None)
-                return [records[i] for i in missed]
-            # Not there: more older records were deleted since they were counted (the list
-            # keeps changing). Look again, wider, from this reply's view of the list.
+                return [records[i] for i in missed], [keys[i] for i in missed]
             total, spread = reply.total, spread + margin
         return None
 
@@ -601,10 +614,12 @@ class Walk(Generic[T]):
         self.stats.pages += 1
         return await self._reread_short(reply)
 
-    async def _read_once_more(self, number: int, size: int) -> Reply[T]:
-        """Page ``number`` of ``size`` records, read now (to check the walk)."""
+    async def _read_now(self, number: int, size: int, *, extra: bool = True) -> Reply[T]:
+        """Page ``number`` of ``size`` records, requested now; ``extra``: a read beyond one
+        per page (realigning, checking), counted in ``stats.rereads``."""
         reply = await self._window.fetch(number, size)
         self.stats.pages += 1
+        self.stats.rereads += extra
         return await self._reread_short(reply)
 
     async def _reread_short(self, reply: Reply[T]) -> Reply[T]:
@@ -692,7 +707,7 @@ class Walk(Generic[T]):
 
     def _note_yielded(self, keys: list[Hashable | None]) -> None:
         """Keep the last keys yielded; give open seams the first keys yielded after them."""
-        named = [key for key in keys if key is not None]
+        named = [key for key in keys[:SEAM_KEYS] if key is not None]
         if self._open_seams and named:
             still_open = []
             for before, after, rank in self._open_seams:
@@ -702,7 +717,7 @@ class Walk(Generic[T]):
                 else:
                     self._seams.append(Seam(before, tuple(after), rank))
             self._open_seams = still_open
-        self._tail.extend(named[-SEAM_KEYS:])
+        self._tail.extend(key for key in keys[-SEAM_KEYS:] if key is not None)
 
     def _close_seams(self) -> None:
         self._seams.extend(
@@ -728,8 +743,7 @@ class Walk(Generic[T]):
         # The last page, or without a usable total one far beyond this one.
         last = math.ceil(total / reply.size) if total is not None and total > 0 else 0
         last = last or 4 * reply.number
-        check = await self._read_once_more(last, reply.size)
-        self.stats.rereads += 1
+        check = await self._read_now(last, reply.size)
         keys = self._key.keys(check.page.records) if self._key is not None else []
         identity: object = tuple(keys) if any(k is not None for k in keys) else check.page.records
         if identity == self._first_page:
@@ -743,15 +757,7 @@ class Walk(Generic[T]):
             )
 
     def _saw_total(self, total: int) -> None:
-        previous = self.stats.last_total
         self.stats.saw_total(total)
-        if self._keyless and previous is not None and total < previous:
-            self._problem(
-                0,
-                "the listing shrank while records without a key were read; such records "
-                "cannot be told apart, so some may have been yielded twice or skipped",
-                once=True,
-            )
 
     def _problem(
         self, records: int, text: str, *, once: bool = False, lasting: bool = True
@@ -805,11 +811,6 @@ def _page_of(reply: Reply[T], records: list[T]) -> Page[T]:
     if records is page.records and page.current == reply.number:
         return page
     return msgspec.structs.replace(page, current=reply.number, records=records)
-
-
-def _key_of(saved: Any) -> Hashable:
-    """Keys come back from JSON as lists where they were tuples."""
-    return tuple(_key_of(part) for part in saved) if isinstance(saved, list) else saved
 
 
 def _saved(key: Hashable) -> Any:
