@@ -4,8 +4,8 @@
 in it so they can run ahead while the caller handles earlier pages. Each task runs in a cancel
 scope of its own, so closing the client cancels these tasks, never the code in the ``async
 with`` body. The group belongs to the task that entered the client first, and ends when that
-task leaves its ``async with`` (a task group must be left by the task that entered it); other
-tasks may enter and leave the same client freely. A client used without ``async with`` has no
+task leaves its ``async with`` (a task group must be left by the task that entered it); walks
+then fetch as a client without ``async with`` does. A client used without ``async with`` has no
 task group: callers then run such work themselves (see ``pagination._window``).
 """
 

@@ -62,6 +62,7 @@ class _Shared:
         self.max_connections = max_connections
         self.closed = False
         self.tasks = TaskHost()
+        self.entered = 0  # `async with` blocks open on the client (or its views)
 
     def get_session(self) -> aiohttp.ClientSession:
         if self.closed:
@@ -200,9 +201,14 @@ class ManagerClient:
     # -- lifecycle ------------------------------------------------------------------------
 
     async def __aenter__(self) -> ManagerClient:
-        if self.closed:
+        """Open the client. The first ``async with`` also opens the task group that walks
+        fetch pages ahead in; several tasks may enter the same client (each block closes the
+        client when it is the last one open)."""
+        shared = self._shared
+        if shared.closed:
             raise ClientClosedError("the client is closed")
-        await self._shared.tasks.enter()
+        await shared.tasks.enter()
+        shared.entered += 1
         return self
 
     async def __aexit__(
@@ -211,10 +217,13 @@ class ManagerClient:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
+        shared = self._shared
+        shared.entered -= 1
         try:
-            await self.aclose()
+            if shared.entered <= 0:
+                await self.aclose()
         finally:
-            await self._shared.tasks.exit()
+            await shared.tasks.exit()
 
     async def aclose(self) -> None:
         """Stop background page fetches and close the connection pool (if the client owns it)."""

@@ -142,3 +142,29 @@ async def test_many_tasks_share_one_client(client: mm.ManagerClient, sandbox: Sa
             group.start_soon(walk)
     assert results == [1000] * 20
     assert sandbox.calls["admin.admin.CompanyAuthDubboService.auth"] == 1
+
+
+async def test_an_error_in_the_body_leaves_the_client_unwrapped(sandbox: Sandbox) -> None:
+    class Mine(Exception):
+        pass
+
+    with pytest.raises(Mine):  # not an ExceptionGroup from the client's task group
+        async with mm.ManagerClient(**sandbox.credentials()) as c:
+            async for _ in c.customers.list(page_size=10, concurrency=4):
+                raise Mine
+
+
+async def test_workers_share_a_client_entered_around_them(sandbox: Sandbox) -> None:
+    counts: list[int] = []
+    async with mm.ManagerClient(**sandbox.credentials()) as c:
+
+        async def worker() -> None:
+            async with c:  # entering again, from another task, is harmless
+                counts.append(len([r async for r in c.customers.list(page_size=100)]))
+
+        async with anyio.create_task_group() as group:
+            for _ in range(3):
+                group.start_soon(worker)
+        assert counts == [1000, 1000, 1000]
+        assert not c.closed  # the outer block is still open
+    assert c.closed  # the last block to close closes the client
