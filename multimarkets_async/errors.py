@@ -6,10 +6,12 @@ Every exception derives from :class:`MultiMarketsError`::
     ├── ConfigurationError          missing or malformed client settings
     ├── ValidationError             bad arguments, raised before anything is sent (also ValueError)
     ├── ClientClosedError           the client (or its walk) was closed while in use
+    ├── EventLoopError              the client was used from another event loop (also RuntimeError)
     ├── TransportError              the request failed on the wire (no API answer)
     │   ├── APIConnectionError      connection refused, reset or dropped
     │   └── APITimeoutError         a time limit ran out (also TimeoutError)
     ├── UndecodableResponseError    the answer is not a well-formed API envelope
+    ├── RedirectError               the server answered with a redirect (the API never does)
     ├── InconsistentListingError    a paged listing's replies contradict each other past repair
     ├── IncompleteExportError       an export could not vouch for every record; nothing renamed
     └── APIError                    the API answered with a non-zero ``code``
@@ -43,6 +45,7 @@ __all__ = [
     "ClientClosedError",
     "ConfigurationError",
     "ConflictError",
+    "EventLoopError",
     "IncompleteExportError",
     "InconsistentListingError",
     "InvalidRequestError",
@@ -51,6 +54,7 @@ __all__ = [
     "NoticeError",
     "PermissionDeniedError",
     "RateLimitError",
+    "RedirectError",
     "RequestExpiredError",
     "ServiceUnavailableError",
     "TransportError",
@@ -82,6 +86,11 @@ class ValidationError(MultiMarketsError, ValueError):
 
 class ClientClosedError(MultiMarketsError):
     """The client was closed, so the call (or the remaining walk) cannot go on."""
+
+
+class EventLoopError(MultiMarketsError, RuntimeError):
+    """A client was used from an event loop other than the one it first ran in. Its
+    connection pool, locks and tasks belong to that loop: create one client per event loop."""
 
 
 class _RequestError(MultiMarketsError):
@@ -168,6 +177,30 @@ class UndecodableResponseError(_RequestError):
         return (
             f"{self._where()}: undecodable response, HTTP {self.http_status}: {self.reason}; "
             f"body starts {self.body_excerpt!r}"
+        )
+
+    def __str__(self) -> str:
+        return self._text()
+
+
+class RedirectError(_RequestError):
+    """The server answered a call with a redirect (``http_status`` 3xx, to ``location``). The
+    API never redirects: a proxy, captive portal or wrong ``base_url`` does. Nothing was sent
+    again, so credentials and bodies never reach another address."""
+
+    def __init__(
+        self, *, biz_type: str, http_status: int, location: str | None, trace: str | None
+    ) -> None:
+        self.http_status = http_status
+        self.location = location
+        self._set_request(biz_type, trace, 1)
+        super().__init__(self._text())
+
+    def _text(self) -> str:
+        return (
+            f"{self._where()}: the server answered HTTP {self.http_status}, a redirect to "
+            f"{self.location or '(no Location)'}; the API never redirects (check base_url, or a "
+            "proxy in between), and nothing was sent there"
         )
 
     def __str__(self) -> str:
