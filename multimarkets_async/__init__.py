@@ -7,7 +7,9 @@ async with mm.ManagerClient() as client:          # credentials from MULTIMARKET
         print(customer.customer_no, customer.email)
 """
 
+from ._budget import RateLimitState
 from ._config import PRODUCTION_BASE_URL, TEST_BASE_URL, TEST_BASE_URL_SPEC, Timeout
+from ._pipeline import ResponseInfo
 from ._retry import Retry
 from ._version import __version__
 from .client import ManagerClient
@@ -21,6 +23,7 @@ from .errors import (
     ConfigurationError,
     ConflictError,
     EventLoopError,
+    ExportFileError,
     IncompleteExportError,
     InconsistentListingError,
     InvalidRequestError,
@@ -131,6 +134,7 @@ __all__ = [
     "Direction",
     "EventLoopError",
     "ExchangeRate",
+    "ExportFileError",
     "ExportFormat",
     "ExportSummary",
     "ForcedCloseResult",
@@ -163,6 +167,7 @@ __all__ = [
     "ProductDetail",
     "ProductGroup",
     "RateLimitError",
+    "RateLimitState",
     "RateType",
     "RecordIterator",
     "RecordKey",
@@ -170,6 +175,7 @@ __all__ = [
     "RefreshType",
     "RegisterSource",
     "RequestExpiredError",
+    "ResponseInfo",
     "Retry",
     "ServiceUnavailableError",
     "Timeout",

@@ -8,6 +8,10 @@ for the window to end instead of drawing 429s.
 The window's start is never reported, so it is estimated conservatively: a window is taken to
 end one window-length after the first reply seen in it. That is never earlier than the
 server's own reset, so waiting for it cannot cause a 429.
+
+Nonsense cannot park callers: a limit of 0 or less is ignored, no wait is ever longer than the
+caller's ``cap`` (``Retry.max_retry_after``) or its remaining time, and a caller that would
+have to wait longer is told at once (``BudgetExhausted``) instead of sleeping.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 
 import anyio
 
@@ -30,6 +35,37 @@ def _number(headers: Mapping[str, str], *names: str) -> float | None:
             if math.isfinite(number) and number >= 0:
                 return number
     return None
+
+
+@dataclass(frozen=True, slots=True)
+class RateLimitState:
+    """The rate-limit state one reply reports for its endpoint: calls allowed per window,
+    calls left in the current one, and the window's length in seconds. ``None`` where the
+    header is missing or not a number. The gateway spells one header
+    ``x-ratelimit-remairing``; both spellings are read."""
+
+    limit: int | None
+    remaining: int | None
+    window: float | None
+
+    @classmethod
+    def from_headers(cls, headers: Mapping[str, str]) -> RateLimitState:
+        limit = _number(headers, "x-ratelimit-limit")
+        remaining = _number(headers, "x-ratelimit-remairing", "x-ratelimit-remaining")
+        return cls(
+            None if limit is None else int(limit),
+            None if remaining is None else int(remaining),
+            _number(headers, "x-ratelimit-reset"),
+        )
+
+
+class BudgetExhausted(Exception):
+    """Sending now would exceed the endpoint's budget, and its window ends only in ``wait``
+    seconds: later than the caller may wait."""
+
+    def __init__(self, wait: float) -> None:
+        super().__init__(wait)
+        self.wait = wait
 
 
 class _Endpoint:
@@ -67,16 +103,24 @@ class RateLimitBudget:
             endpoint = self._endpoints[key] = _Endpoint()
         return endpoint
 
-    async def acquire(self, key: str) -> None:
-        """Wait until the endpoint's budget allows one more call, then take it."""
+    async def acquire(self, key: str, cap: float) -> None:
+        """Wait until the endpoint's budget allows one more call, then take it. Raises
+        ``BudgetExhausted`` at once when that would mean waiting longer than ``cap`` seconds
+        or beyond the caller's deadline."""
         endpoint = self._endpoint(key)
         while not endpoint.available(self._clock()):
             changed = endpoint.changed
             if endpoint.reset_at is None:
+                if endpoint.pending == 0:
+                    break  # no reply on its way to tell more: the server will say
                 await changed.wait()  # a reply in flight will say when the window ends
-            else:
-                with anyio.move_on_after(max(endpoint.reset_at - self._clock(), 0.0)):
-                    await changed.wait()
+                continue
+            wait = max(endpoint.reset_at - self._clock(), 0.0)
+            deadline = anyio.current_effective_deadline()
+            if wait > cap or self._clock() + wait > deadline:
+                raise BudgetExhausted(wait)
+            with anyio.move_on_after(wait):
+                await changed.wait()
         endpoint.pending += 1
 
     def settle(
@@ -86,33 +130,32 @@ class RateLimitBudget:
         *,
         rate_limited: bool = False,
         retry_after: float | None = None,
+        cap: float = math.inf,
     ) -> None:
-        """Record the reply (or the failure, with ``headers`` None) of a call taken earlier."""
+        """Record the reply (or the failure, with ``headers`` None) of a call taken earlier.
+        No window is remembered as ending more than ``cap`` seconds from now."""
         endpoint = self._endpoint(key)
         endpoint.pending = max(0, endpoint.pending - 1)
         now = self._clock()
         if headers is not None:
-            limit = _number(headers, "x-ratelimit-limit")
-            remaining = _number(headers, "x-ratelimit-remairing", "x-ratelimit-remaining")
-            window = _number(headers, "x-ratelimit-reset")
-            if limit is not None:
-                endpoint.limit = int(limit)
+            state = RateLimitState.from_headers(headers)
+            limit, remaining, window = state.limit, state.remaining, state.window
+            if limit is not None and limit >= 1:
+                endpoint.limit = limit
             if window is not None and window > 0:
-                endpoint.window = window
+                endpoint.window = min(window, cap)
             if remaining is not None and endpoint.window is not None:
                 if endpoint.reset_at is None:
                     endpoint.reset_at = now + endpoint.window
-                    endpoint.remaining = int(remaining)
+                    endpoint.remaining = remaining
                 else:
                     current = endpoint.remaining
-                    endpoint.remaining = (
-                        int(remaining) if current is None else min(current, int(remaining))
-                    )
+                    endpoint.remaining = remaining if current is None else min(current, remaining)
         if rate_limited:
             wait = retry_after if retry_after is not None else endpoint.window
             if wait is not None:  # else the caller's backoff decides the wait
                 endpoint.remaining = 0
-                endpoint.reset_at = max(endpoint.reset_at or 0.0, now + wait)
+                endpoint.reset_at = max(endpoint.reset_at or 0.0, now + min(wait, cap))
         endpoint.notify()
 
     def blocked(self, key: str) -> bool:

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import math
 import os
 from dataclasses import dataclass
+
+from .errors import ValidationError
 
 TEST_BASE_URL = "https://prewppc-3.cmfbl.com/openapi-b"
 """Vendor test ("PRE") environment, as given on the vendor's access page."""
@@ -32,15 +35,28 @@ DEFAULT_MAX_CONNECTIONS = 100
 
 @dataclass(frozen=True, slots=True)
 class Timeout:
-    """Per-request time limits in seconds; ``None`` disables a limit.
+    """Time limits in seconds; ``None`` disables a limit.
 
-    The MultiMarkets server abandons work after 15 s, so the default ``read`` limit sits a
-    little above that.
+    ``connect`` and ``read`` bound each attempt (making the connection; waiting for the next
+    bytes of the reply). ``total`` bounds the whole call: every attempt, every backoff wait,
+    a login, and any wait for the rate-limit window included; when it runs out the call ends
+    with ``APITimeoutError``. The MultiMarkets server abandons work after 15 s, so the default
+    ``read`` limit sits a little above that.
     """
 
     connect: float | None = 10.0
     read: float | None = 20.0
     total: float | None = 60.0
+
+    def __post_init__(self) -> None:
+        for name in ("connect", "read", "total"):
+            value = getattr(self, name)
+            if value is None:
+                continue
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                raise ValidationError(name, f"must be seconds (a number) or None, got {value!r}")
+            if not math.isfinite(value) or value <= 0:
+                raise ValidationError(name, f"must be a positive number of seconds, got {value}")
 
 
 DEFAULT_TIMEOUT = Timeout()
@@ -71,6 +87,11 @@ class Secret:
 
     def __reduce__(self) -> str:  # never pickle the value by accident
         raise TypeError("Secret values cannot be pickled")
+
+
+def header_safe(value: str) -> bool:
+    """Whether ``value`` can be sent as an HTTP header value (no control characters)."""
+    return value.isprintable() and value == value.strip()
 
 
 def from_env(value: object | None, env_name: str) -> str | None:

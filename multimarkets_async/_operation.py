@@ -24,7 +24,9 @@ class Operation(Generic[T]):
 
     ``write`` operations change state on the server; the retry policy never replays them
     blindly once a request may have reached the server, unless they are ``idempotent`` (a
-    repeat has no further effect: setting a lock, cancelling pending orders).
+    repeat has no further effect: setting a lock, cancelling pending orders). Errors never
+    quote the reply of a ``secret_reply`` operation (the login's holds the token and echoes
+    the app secret).
     """
 
     biz_type: str
@@ -36,6 +38,7 @@ class Operation(Generic[T]):
     path_prefix: str = ""
     needs_token: bool = True
     transport: Transport = "biz"
+    secret_reply: bool = False
     decoder: msgspec.json.Decoder[Any] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -76,6 +79,7 @@ def op(
     path_prefix: str = "",
     needs_token: bool = True,
     transport: Transport = "biz",
+    secret_reply: bool = False,
 ) -> Operation[Any]:
     """Declare an operation; the ``group`` header follows from the bizType."""
     return Operation(
@@ -88,4 +92,5 @@ def op(
         path_prefix=path_prefix,
         needs_token=needs_token,
         transport=transport,
+        secret_reply=secret_reply,
     )

@@ -1,40 +1,44 @@
 """The one request path every operation goes through.
 
-headers -> msgspec encode -> POST -> typed envelope decode -> ``data`` or a typed error.
-Token expiry is handled here: one re-login (single-flight) and one replay.
+A call is one bounded retry loop inside one deadline (``Timeout.total``). Each attempt takes a
+slot in the endpoint's rate-limit budget, a token (logging in, single-flight, when there is
+none or the last one was refused: the login is part of the attempt, not a loop of its own),
+then sends the request (``Timeout.connect``/``read`` per attempt; redirects are never
+followed) and reads the reply into ``data`` or a typed error (``_replies``). Failures are
+retried by one policy (``_retry``), waits included in the deadline.
 """
 
 from __future__ import annotations
 
 import asyncio
+import inspect
 import logging
 import secrets
 import time
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
-from typing import Any, TypeVar, cast
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
 
 import aiohttp
 import anyio
 import msgspec
 
+from . import _replies
 from ._auth import TokenProvider
-from ._budget import RateLimitBudget
-from ._config import DEFAULT_TIMEOUT, Secret, Timeout
+from ._budget import BudgetExhausted, RateLimitBudget, RateLimitState
+from ._config import DEFAULT_TIMEOUT, Secret, Timeout, header_safe
 from ._operation import Operation, op
 from ._retry import DEFAULT_RETRY, Retry, is_retryable, was_not_processed
 from .errors import (
-    APIConnectionError,
-    APIError,
+    RATE_LIMIT_CODE,
     APITimeoutError,
     AuthenticationError,
+    ClientClosedError,
+    EventLoopError,
     MultiMarketsError,
     RateLimitError,
-    TransportError,
-    UndecodableResponseError,
-    error_class_for_code,
 )
-from .models import AuthResult, CompanyProfile, LooseEnvelope, QuoteEnvelope
+from .models import AuthResult, CompanyProfile
 
 T = TypeVar("T")
 
@@ -46,6 +50,7 @@ AUTH = op(
     version=None,
     path_prefix="/auth",
     needs_token=False,
+    secret_reply=True,
 )
 
 _encoder = msgspec.json.Encoder()
@@ -58,16 +63,36 @@ def new_trace() -> str:
     return "mm-" + secrets.token_hex(12)
 
 
-def _is_success(code: str | int | None) -> bool:
-    return code is not None and str(code) == "0"
+@dataclass(frozen=True, slots=True)
+class ResponseInfo:
+    """One HTTP response of a call, as ``on_response`` hooks see it: the operation, the
+    attempt it answered, its status, headers (rate-limit state among them), trace id and how
+    long it took."""
+
+    biz_type: str
+    attempt: int
+    http_status: int
+    headers: Mapping[str, str]
+    trace: str
+    seconds: float
+
+    @property
+    def rate_limit(self) -> RateLimitState:
+        """The endpoint's rate-limit state as this response reports it."""
+        return RateLimitState.from_headers(self.headers)
+
+
+ResponseHook = Callable[[ResponseInfo], object]
+"""Called with every response of a call; may be a coroutine function."""
 
 
 @dataclass(frozen=True, slots=True)
 class CallOptions:
-    """Per-call settings: time limits and retry policy."""
+    """Per-call settings: time limits, retry policy, response hook."""
 
     timeout: Timeout = DEFAULT_TIMEOUT
     retry: Retry = DEFAULT_RETRY
+    on_response: ResponseHook | None = None
 
 
 @dataclass(slots=True)
@@ -78,18 +103,24 @@ class ReplyInfo:
     http_status: int | None = None
 
 
+@dataclass(slots=True)
+class _Attempts:
+    """How a call is going: attempts made, the last trace, whether a request may have
+    reached the server."""
+
+    made: int = 0
+    trace: str | None = None
+    sent: bool = False
+    waits: list[float] = field(default_factory=list)
+
+
 Reconcile = Callable[[], Awaitable[T | None]]
 """After a write failed ambiguously: the write's result if it took effect, else None."""
 
 
-def _client_timeout(timeout: Timeout) -> aiohttp.ClientTimeout:
-    return aiohttp.ClientTimeout(
-        total=timeout.total, sock_connect=timeout.connect, sock_read=timeout.read
-    )
-
-
 class Pipeline:
-    """Sends operations for one client. Safe to share between many concurrent tasks."""
+    """Sends operations for one client. Safe to share between many concurrent tasks of one
+    event loop."""
 
     def __init__(
         self,
@@ -99,21 +130,34 @@ class Pipeline:
         app_id: str,
         app_secret: Secret,
         lang: str | None,
+        user_agent: str,
         session: Callable[[], aiohttp.ClientSession],
+        closed: Callable[[], bool],
         login_options: CallOptions,
         market_token: Secret | None = None,
+        proxy: str | None = None,
     ) -> None:
         self._base_url = base_url
         self._company_id = company_id
         self._app_id = app_id
         self._app_secret = app_secret
         self._lang = lang
+        self._user_agent = user_agent
         self._session = session
-        self._auth = TokenProvider(self._login)
+        self._closed = closed
+        self._auth = TokenProvider(self._login, cooldown=login_options.retry.base)
         self._login_options = login_options
         self._market_token = market_token
+        self._proxy = proxy
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._calls: set[anyio.CancelScope] = set()
         self.budget = RateLimitBudget()
         self.company: CompanyProfile | None = None
+
+    def abort(self) -> None:
+        """End every call in progress with ``ClientClosedError`` (the client is closing)."""
+        for call in list(self._calls):
+            call.cancel()
 
     # -- public entry ---------------------------------------------------------------------
 
@@ -133,18 +177,102 @@ class Pipeline:
         ``reconcile`` has shown that the first attempt did not take effect.
         """
         payload = _encoder.encode(body if body is not None else {})
-        limits = _client_timeout(options.timeout)
-        policy = options.retry
-        waits = policy.waits()
-        attempt = 0
-        while True:
-            attempt += 1
+
+        async def attempt(number: int) -> T:
+            return await self._attempt(operation, payload, options, number, reply)
+
+        return await self._retrying(operation, options, attempt, reconcile)
+
+    async def relogin(self) -> CompanyProfile:
+        """Log in again now, replacing the token held, and return the company profile."""
+        stale = self._auth.current
+
+        async def attempt(number: int) -> None:
+            await self._auth.renew(stale=stale)
+
+        await self._retrying(AUTH, self._login_options, attempt)
+        assert self.company is not None
+        return self.company
+
+    async def ensure_login(self) -> CompanyProfile:
+        """Log in now if needed and return the company profile."""
+
+        async def attempt(number: int) -> None:
+            await self._auth.get()
+
+        await self._retrying(AUTH, self._login_options, attempt)
+        assert self.company is not None
+        return self.company
+
+    # -- the one retry loop -----------------------------------------------------------------
+
+    async def _retrying(
+        self,
+        operation: Operation[Any],
+        options: CallOptions,
+        attempt: Callable[[int], Awaitable[T]],
+        reconcile: Reconcile[T] | None = None,
+    ) -> T:
+        self._check_loop()
+        if self._closed():
+            raise ClientClosedError("the client is closed")
+        state = _Attempts()
+        total = options.timeout.total
+        # `abort` cancels this scope: wherever the call waits (a connection, the budget, a
+        # login, a backoff), it ends at once, as ClientClosedError.
+        with anyio.CancelScope() as call:
+            self._calls.add(call)
             try:
-                return await self._call_once(operation, payload, limits, reply)
+                with anyio.move_on_after(total):
+                    return await self._attempts(operation, options.retry, attempt, reconcile, state)
+            finally:
+                self._calls.discard(call)
+        if call.cancelled_caught:
+            raise ClientClosedError("the client was closed while this call was in progress")
+        raise APITimeoutError(
+            f"no result within the call's total time limit of {total:g} s "
+            f"(waits {', '.join(f'{w:.2f}' for w in state.waits) or 'none'})",
+            biz_type=operation.biz_type,
+            trace=state.trace,
+            attempts=max(state.made, 1),
+            request_sent=state.sent,
+        )
+
+    async def _attempts(
+        self,
+        operation: Operation[Any],
+        policy: Retry,
+        attempt: Callable[[int], Awaitable[T]],
+        reconcile: Reconcile[T] | None,
+        state: _Attempts,
+    ) -> T:
+        waits = policy.waits()
+        allowed = policy.max_retries + 1
+        renewed = False
+        while True:
+            state.made += 1
+            try:
+                return await attempt(state.made)
             except MultiMarketsError as error:
+                state.trace = getattr(error, "trace", None) or state.trace
+                reached = getattr(error, "biz_type", None) == operation.biz_type
+                state.sent = state.sent or (reached and not was_not_processed(error))
+                refused = isinstance(error, AuthenticationError) and error.token_expired
+                free = refused and not renewed
+                if free:
+                    renewed, allowed = True, allowed + 1  # one renewal comes free, at once
                 retryable = is_retryable(error)
+                if isinstance(error, RateLimitError) and (error.retry_after or 0) > (
+                    policy.max_retry_after
+                ):
+                    retryable = False  # the server asks for longer than we may wait
+                # A failure before the request went out (the login, the budget) cannot have
+                # made a write take effect.
                 may_have_acted = (
-                    operation.write and not operation.idempotent and not was_not_processed(error)
+                    reached
+                    and operation.write
+                    and not operation.idempotent
+                    and not was_not_processed(error)
                 )
                 if retryable and may_have_acted and not policy.retry_writes:
                     if reconcile is None:
@@ -154,79 +282,84 @@ class Pipeline:
                         if outcome is not None:
                             log.debug("%s: the failed attempt took effect", operation.biz_type)
                             return outcome
-                if not retryable or attempt > policy.max_retries:
+                if not retryable or state.made >= allowed:
                     if hasattr(error, "attempts"):
-                        error.attempts = attempt
+                        error.attempts = state.made
                     raise
-                # A rate-limited call waits in the budget for its window to end, when known.
+                # A refused token is renewed at once; a rate-limited call waits in the budget
+                # for its window to end, when known; anything else backs off.
                 budgeted = isinstance(error, RateLimitError) and self.budget.blocked(
                     operation.biz_type
                 )
-                wait = 0.0 if budgeted else next(waits)
+                wait = 0.0 if free or budgeted else next(waits)
+                state.waits.append(wait)
                 log.debug(
                     "%s: attempt %d failed (%s), retrying in %.3f s; trace %s",
                     operation.biz_type,
-                    attempt,
+                    state.made,
                     type(error).__name__,
                     wait,
-                    getattr(error, "trace", None),
+                    state.trace,
                     extra={
                         "biz_type": operation.biz_type,
-                        "attempt": attempt,
+                        "attempt": state.made,
                         "wait": wait,
-                        "trace": getattr(error, "trace", None),
+                        "trace": state.trace,
                         "error": type(error).__name__,
                     },
                 )
                 await anyio.sleep(wait)
 
-    async def relogin(self) -> CompanyProfile:
-        """Log in again now, replacing the token held, and return the company profile."""
-        await self._auth.refresh(stale=self._auth.current)
-        assert self.company is not None
-        return self.company
+    # -- one attempt ----------------------------------------------------------------------
 
-    async def ensure_login(self) -> CompanyProfile:
-        """Log in now if needed and return the company profile."""
-        await self._auth.get()
-        assert self.company is not None
-        return self.company
-
-    # -- internals ------------------------------------------------------------------------
-
-    async def _call_once(
+    async def _attempt(
         self,
         operation: Operation[T],
         payload: bytes,
-        limits: aiohttp.ClientTimeout,
+        options: CallOptions,
+        number: int,
         reply: ReplyInfo | None,
     ) -> T:
-        """One attempt, with a single re-login and replay if the token was refused."""
+        """One request, after a token (and a login, if there is none) has been obtained."""
         if operation.is_quote and self._market_token is not None:
-            token = self._market_token.reveal()
-            return await self._send(operation, payload, token, limits, reply)
-        if not operation.needs_token:
-            return await self._send(operation, payload, None, limits, reply)
-        token = await self._auth.get()
+            token: str | None = self._market_token.reveal()
+        elif not operation.needs_token:
+            token = None
+        else:
+            token = await self._auth.get()
         try:
-            return await self._send(operation, payload, token, limits, reply)
-        except AuthenticationError as exc:
-            if not exc.token_expired:
-                raise
-            log.debug("%s: token refused (%s), logging in again", operation.biz_type, exc.code)
-        token = await self._auth.refresh(stale=token)
-        return await self._send(operation, payload, token, limits, reply)
+            return await self._send(operation, payload, token, options, number, reply)
+        except AuthenticationError as error:
+            if error.token_expired and token is not None:
+                log.debug("%s: token refused (%s)", operation.biz_type, error.code)
+                self._auth.invalidate(token)
+            raise
 
     async def _login(self) -> str:
+        """One login request (the caller's attempt: retried by the caller's loop)."""
         body = {"appId": self._app_id, "appSecret": self._app_secret.reveal()}
-        raw = await self.call(AUTH, body, self._login_options)
-        result = _auth_result_decoder.decode(raw)
-        self.company = _profile_decoder.decode(raw)
+        payload = _encoder.encode(body)
+        reply = ReplyInfo()
+        raw = await self._send(AUTH, payload, None, self._login_options, 1, reply)
+        trace = reply.trace or ""
+        try:
+            result = _auth_result_decoder.decode(raw)
+            profile = _profile_decoder.decode(raw)
+        except (*_replies.UNREADABLE, TypeError) as exc:
+            raise _replies.unreadable(AUTH, raw, trace, exc) from None
+        if not result.token or not header_safe(result.token):
+            reason = ValueError("the token is empty or not a valid header value")
+            raise _replies.unreadable(AUTH, raw, trace, reason)
+        self.company = profile
         log.debug("logged in for company %s", result.id)
         return result.token
 
     def _headers(self, operation: Operation[Any], token: str | None, trace: str) -> dict[str, str]:
-        headers = {"Content-Type": "application/json", "trace": trace}
+        headers = {
+            "Content-Type": "application/json",
+            "User-Agent": self._user_agent,
+            "trace": trace,
+        }
         if operation.needs_token and not operation.is_quote:
             headers["companyId"] = self._company_id
             headers["timestamp"] = str(int(time.time() * 1000))
@@ -245,13 +378,20 @@ class Pipeline:
         operation: Operation[T],
         payload: bytes,
         token: str | None,
-        limits: aiohttp.ClientTimeout,
+        options: CallOptions,
+        attempt: int,
         reply: ReplyInfo | None = None,
     ) -> T:
         trace = new_trace()
         url = self._base_url + operation.path
         key = operation.biz_type
-        await self.budget.acquire(key)
+        cap = options.retry.max_retry_after
+        try:
+            await self.budget.acquire(key, cap)
+        except BudgetExhausted as exhausted:
+            raise _out_of_budget(key, exhausted.wait) from None
+        timeout = options.timeout
+        limits = aiohttp.ClientTimeout(sock_connect=timeout.connect, sock_read=timeout.read)
         started = time.perf_counter()
         params: dict[str, str] | None = None
         if operation.is_quote:  # market data: GET, token in the query string
@@ -268,16 +408,16 @@ class Pipeline:
                 data=payload or None,
                 headers=self._headers(operation, token, trace),
                 timeout=limits,
+                allow_redirects=False,
+                proxy=self._proxy,
             ) as response:
                 raw = await response.read()
                 status = response.status
                 response_headers = response.headers
         except BaseException as exc:
             self.budget.settle(key, None)
-            error = _transport_error(exc, key, trace)
-            if error is None:
-                raise
-            raise error from None
+            raise self._send_failure(exc, key, trace) from None
+        seconds = time.perf_counter() - started
         if log.isEnabledFor(logging.DEBUG):
             log.debug(
                 "%s -> HTTP %s, %d bytes, trace %s, %.1f ms",
@@ -285,11 +425,16 @@ class Pipeline:
                 status,
                 len(raw),
                 trace,
-                (time.perf_counter() - started) * 1000,
+                seconds * 1000,
             )
         rate_limited, retry_after = False, None
         try:
-            data = self._decode(operation, status, response_headers, raw, trace)
+            if options.on_response is not None:
+                info = ResponseInfo(key, attempt, status, response_headers, trace, seconds)
+                outcome = options.on_response(info)
+                if inspect.isawaitable(outcome):
+                    await outcome
+            data = _replies.decode(operation, status, response_headers, raw, trace)
             if reply is not None:
                 reply.trace, reply.http_status = trace, status
             return data
@@ -298,141 +443,45 @@ class Pipeline:
             raise
         finally:
             self.budget.settle(
-                key, response_headers, rate_limited=rate_limited, retry_after=retry_after
+                key, response_headers, rate_limited=rate_limited, retry_after=retry_after, cap=cap
             )
 
-    def _decode(
-        self,
-        operation: Operation[T],
-        status: int,
-        headers: Mapping[str, str],
-        raw: bytes,
-        trace: str,
-    ) -> T:
-        """``data`` of a successful reply, else the typed error. The typed decoder runs first
-        (the fast path); a failure's ``data`` may have any shape, so failures are read again
-        with the operation's loose envelope."""
-        reason = ""
-        if status == 200:
-            try:
-                envelope = operation.decoder.decode(raw)
-            except msgspec.DecodeError as exc:
-                reason = str(exc)
-            else:
-                failure = _verdict(envelope)
-                if failure is None:
-                    return cast(T, envelope.data)
-                raise _api_error(operation, status, headers, trace, failure)
-        try:
-            loose: Any = _LOOSE_DECODERS[operation.is_quote].decode(raw)
-        except msgspec.DecodeError as exc:
-            loose = None
-            reason = reason or str(exc)
-        recognised = loose is not None and _is_envelope(loose)
-        failure = _verdict(loose) if recognised else None
-        if status == 429:
-            raise _api_error(operation, status, headers, trace, failure or _Failure("HTTP_429"))
-        if failure is not None:
-            raise _api_error(operation, status, headers, trace, failure)
-        if recognised and status == 200:
-            reason = f"data does not match the expected shape: {reason}"
-        elif recognised:
-            reason = "success envelope with a non-200 status"
-        elif not reason:
-            reason = "not a JSON envelope"
-        raise UndecodableResponseError(
-            reason, biz_type=operation.biz_type, http_status=status, trace=trace, body=raw
-        )
+    def _send_failure(self, exc: BaseException, biz_type: str, trace: str) -> BaseException:
+        """What a request that failed on the way raises."""
+        if self._closed() and not _being_cancelled(exc):
+            # Closing the client aborts requests in flight, and those waiting for a connection
+            # see a cancellation nobody asked for.
+            return ClientClosedError("the client was closed while this call was in flight")
+        error = _replies.transport_error(exc, biz_type, trace)
+        return exc if error is None else error
+
+    def _check_loop(self) -> None:
+        loop = asyncio.get_running_loop()
+        if self._loop is None:
+            self._loop = loop
+        elif loop is not self._loop:
+            raise EventLoopError(
+                "this client was first used in another event loop; its connections, token "
+                "lock and tasks belong to that loop: create one client per event loop"
+            )
 
 
-QUOTE_OK = 200
-
-
-@dataclass(frozen=True, slots=True)
-class _Failure:
-    """A failure reply, whichever envelope it came in."""
-
-    code: str
-    msg: str | None = None
-    msg_params: str | None = None
-    biz_code: str | None = None
-    data: Any = None
-
-
-class _LooseQuote(msgspec.Struct):
-    ret: int | None = None
-    msg: str | None = None
-
-
-_LOOSE_DECODERS: dict[bool, msgspec.json.Decoder[Any]] = {
-    False: msgspec.json.Decoder(LooseEnvelope, strict=False),
-    True: msgspec.json.Decoder(_LooseQuote, strict=False),
-}
-
-
-def _is_envelope(envelope: Any) -> bool:
-    return (envelope.ret if isinstance(envelope, _LooseQuote) else envelope.code) is not None
-
-
-def _verdict(envelope: Any) -> _Failure | None:
-    """None for success; else the failure. Standard replies succeed on ``code == "0"``,
-    market-data replies on ``ret == 200`` (their failures get codes ``QUOTE_<ret>``)."""
-    if isinstance(envelope, (QuoteEnvelope, _LooseQuote)):
-        return None if envelope.ret == QUOTE_OK else _Failure(f"QUOTE_{envelope.ret}", envelope.msg)
-    if _is_success(envelope.code):
-        return None
-    return _Failure(
-        str(envelope.code), envelope.msg, envelope.msg_params, envelope.biz_code, envelope.data
+def _out_of_budget(biz_type: str, wait: float) -> RateLimitError:
+    error = RateLimitError(
+        RATE_LIMIT_CODE,
+        biz_type=biz_type,
+        server_message=f"the endpoint's rate-limit window ends in {wait:.0f} s, later than this "
+        "call may wait (Retry.max_retry_after, or the call's time limit)",
     )
-
-
-def _api_error(
-    operation: Operation[Any],
-    status: int,
-    headers: Mapping[str, str],
-    trace: str,
-    failure: _Failure,
-) -> APIError:
-    cls = RateLimitError if status == 429 else error_class_for_code(failure.code)
-    error = cls(
-        failure.code,
-        biz_type=operation.biz_type,
-        server_message=failure.msg,
-        msg_params=failure.msg_params,
-        trace=trace,
-        biz_code=failure.biz_code,
-        http_status=status,
-        data=failure.data,
-    )
-    if isinstance(error, RateLimitError):
-        error.retry_after = _retry_after(headers)
+    error.retry_after = wait
     return error
 
 
-def _transport_error(exc: BaseException, biz_type: str, trace: str) -> TransportError | None:
-    """The SDK error for a failure on the wire, or None if ``exc`` is not one."""
-    if isinstance(exc, asyncio.TimeoutError | aiohttp.ServerTimeoutError):
-        return APITimeoutError(
-            f"timed out ({type(exc).__name__})",
-            biz_type=biz_type,
-            trace=trace,
-            request_sent=not isinstance(exc, aiohttp.ConnectionTimeoutError),
-        )
-    if isinstance(exc, aiohttp.ClientError | OSError):
-        return APIConnectionError(
-            f"{type(exc).__name__}: {exc}",
-            biz_type=biz_type,
-            trace=trace,
-            request_sent=not isinstance(exc, aiohttp.ClientConnectorError),
-        )
-    return None
-
-
-def _retry_after(headers: Mapping[str, str]) -> float | None:
-    value = headers.get("Retry-After")
-    if value is None:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        return None
+def _being_cancelled(exc: BaseException) -> bool:
+    """Whether ``exc`` is this task being cancelled (as opposed to a cancellation aiohttp
+    raised inside a request it aborted)."""
+    if not isinstance(exc, asyncio.CancelledError):
+        return False
+    task = asyncio.current_task()
+    cancelling = getattr(task, "cancelling", None)
+    return cancelling is None or cancelling() > 0  # before Python 3.11: assume it is

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 import time
-from typing import Protocol, TextIO
+from typing import Any, Protocol, TextIO
 
 
 class Progress(Protocol):
@@ -53,13 +53,13 @@ class PlainProgress:
 
 
 class RichProgress:
-    """A live progress bar (records, records/s, ETA from ``total``)."""
+    """A live progress bar: records done of ``total`` (with thousands separators), records/s,
+    time elapsed and time left (labelled), the latter from ``total``."""
 
-    def __init__(self, label: str) -> None:
+    def __init__(self, label: str, console: Any = None) -> None:
         from rich.console import Console
         from rich.progress import (
             BarColumn,
-            MofNCompleteColumn,
             TaskProgressColumn,
             TextColumn,
             TimeElapsedColumn,
@@ -70,27 +70,37 @@ class RichProgress:
         self._bar = Bar(
             TextColumn("[bold]{task.description}"),
             BarColumn(),
-            MofNCompleteColumn(),
+            TextColumn("{task.fields[count]}"),
             TaskProgressColumn(),
             TextColumn("{task.fields[rate]}"),
+            TextColumn("elapsed"),
             TimeElapsedColumn(),
+            TextColumn("left"),
             TimeRemainingColumn(),
-            console=Console(stderr=True),
+            console=console or Console(stderr=True),
             transient=False,
         )
-        self._task = self._bar.add_task(label, total=None, rate="")
+        self._task = self._bar.add_task(label, total=None, rate="", count="")
         self._started = time.perf_counter()
-        self._done = 0
+        self._done = self._base = 0
+        self._total: int | None = None
 
     def start(self, total: int | None, done: int = 0) -> None:
         self._started = time.perf_counter()
+        self._total = total
+        self._done = self._base = done
         self._bar.start()
-        self._bar.update(self._task, total=total, completed=done)
+        self._bar.update(self._task, total=total, completed=done, count=self._count())
 
     def advance(self, records: int) -> None:
         self._done += records
-        rate = self._done / max(time.perf_counter() - self._started, 1e-9)
-        self._bar.update(self._task, advance=records, rate=f"{rate:>9,.0f} rec/s")
+        rate = (self._done - self._base) / max(time.perf_counter() - self._started, 1e-9)
+        self._bar.update(
+            self._task, advance=records, rate=f"{rate:>9,.0f} rec/s", count=self._count()
+        )
+
+    def _count(self) -> str:
+        return f"{self._done:,}/{self._total:,}" if self._total else f"{self._done:,}"
 
     def close(self) -> None:
         self._bar.stop()
@@ -105,6 +115,14 @@ class NoProgress:
 
     def close(self) -> None:
         pass
+
+
+def expected_total(total: int | None, limit: int | None) -> int | None:
+    """The most records a walk yields: the listing's ``total``, or its ``max_items``
+    (``limit``) when that is smaller or the total is not known."""
+    if limit is None:
+        return total or None
+    return min(total, limit) if total else limit
 
 
 def progress_for(label: str, *, quiet: bool = False) -> Progress:

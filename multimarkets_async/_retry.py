@@ -6,6 +6,7 @@ call waits for the server's window instead (see ``_ratelimit``).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -21,9 +22,11 @@ from .errors import (
     ServiceUnavailableError,
     TransportError,
     UndecodableResponseError,
+    ValidationError,
 )
 
 RETRYABLE_HTTP_STATUSES = frozenset({429, 500, 502, 503, 504})
+MAX_RETRIES = 100
 
 # Gateway answers that prove the request never reached the business service.
 _NOT_DISPATCHED_CODES = frozenset({"GGATEWAY_CODE_012"})
@@ -36,7 +39,9 @@ class Retry:
 
     ``max_retries`` retries after the first attempt; waits grow as ``base * 2**n`` up to ``cap``
     seconds, each drawn uniformly from zero to that bound (full jitter). A server's
-    ``Retry-After`` (up to ``max_retry_after``) replaces the computed wait for rate limits.
+    ``Retry-After`` replaces the computed wait for rate limits, up to ``max_retry_after``
+    seconds: a server asking for longer gets a prompt ``RateLimitError`` carrying its
+    ``retry_after`` instead of a sleep, and no rate-limit window is waited for longer either.
     ``retry_writes`` lets writes be replayed even when the first attempt may have reached the
     server: only for calls known to be idempotent.
     """
@@ -48,8 +53,20 @@ class Retry:
     retry_writes: bool = False
 
     def __post_init__(self) -> None:
-        if self.max_retries < 0 or self.base < 0 or self.cap < 0 or self.max_retry_after < 0:
-            raise ValueError("retry settings must not be negative")
+        retries = self.max_retries
+        if isinstance(retries, bool) or not isinstance(retries, int):
+            raise ValidationError("max_retries", f"must be an integer, got {retries!r}")
+        if not 0 <= retries <= MAX_RETRIES:
+            raise ValidationError("max_retries", f"must be 0..{MAX_RETRIES}, got {retries}")
+        for name in ("base", "cap", "max_retry_after"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                raise ValidationError(name, f"must be seconds (a number), got {value!r}")
+            if not math.isfinite(value) or value < 0:
+                raise ValidationError(name, f"must be a finite, non-negative number, got {value}")
+        if not isinstance(self.retry_writes, bool):
+            got = self.retry_writes
+            raise ValidationError("retry_writes", f"must be True or False, got {got!r}")
 
     def waits(self) -> Iterator[float]:
         """The jittered wait before each retry, in order."""

@@ -29,8 +29,8 @@ class TaskHost:
         self._closed = False
         self._scopes: set[anyio.CancelScope] = set()
         self._live = 0
-        self._idle = anyio.Event()
-        self._idle.set()
+        # Made when the first task starts: a client may be built outside any event loop.
+        self._idle: anyio.Event | None = None
 
     @property
     def active(self) -> bool:
@@ -77,6 +77,7 @@ class TaskHost:
             self._scopes.discard(scope)
             self._live -= 1
             if self._live == 0:
+                assert self._idle is not None
                 self._idle.set()
 
     def cancel(self) -> None:
@@ -87,5 +88,7 @@ class TaskHost:
 
     async def drain(self) -> None:
         """Wait until every background task has finished (after :meth:`cancel`)."""
+        if self._idle is None:
+            return
         with anyio.CancelScope(shield=True):
             await self._idle.wait()

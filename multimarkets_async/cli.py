@@ -1,126 +1,366 @@
-"""``multimarkets-async``: export, demo and sandbox commands."""
+"""``multimarkets-async``: export, demo and sandbox commands.
+
+Every failure prints one line on stderr and exits non-zero: 1 when the work failed, 2 for
+bad usage or settings, 130 on Ctrl-C (SIGINT) and 143 on SIGTERM. An export stopped by
+either signal stops between pages and keeps its checkpoint; the line printed names the
+command that continues it (``--resume``).
+"""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import math
+import shlex
+import signal
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import msgspec
 
-from ._config import DEFAULT_PAGE_CONCURRENCY, MAX_PAGE_SIZE
+from ._config import (
+    DEFAULT_PAGE_CONCURRENCY,
+    ENV_APP_ID,
+    ENV_APP_SECRET,
+    ENV_BASE_URL,
+    ENV_COMPANY_ID,
+    MAX_PAGE_CONCURRENCY,
+    MAX_PAGE_SIZE,
+    PRODUCTION_BASE_URL,
+)
 from ._progress import progress_for
+from ._version import __version__
 from .client import ManagerClient
-from .errors import ConfigurationError, MultiMarketsError
+from .errors import ConfigurationError, MultiMarketsError, ValidationError
 from .exports import ExportFormat, ExportSummary, export
 from .pagination import Paginator
-from .sandbox._faults import CHAOS_KINDS
+from .sandbox._faults import CHAOS_KINDS, DEFAULT_FAULT_KINDS
+
+PROG = "multimarkets-async"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Console entry point."""
-    args = _parser().parse_args(argv)
+    words = list(sys.argv[1:] if argv is None else argv)
+    args = _parser().parse_args(words)
+    problem = args.check(args)
+    if problem:
+        print(_usage_line(f"{PROG} {args.command}", problem), file=sys.stderr)
+        return 2
     try:
-        return int(asyncio.run(args.run(args)))
-    except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
-        return 130
+        return asyncio.run(_run(args))
+    except _Stopped as stop:
+        print(_stopped_line(args, words), file=sys.stderr)
+        return 128 + stop.signum
+    except KeyboardInterrupt:  # before or after the event loop ran
+        print(_stopped_line(args, words), file=sys.stderr)
+        return 128 + signal.SIGINT
     except ConfigurationError as exc:
         print(f"configuration error: {exc}", file=sys.stderr)
+        return 2
+    except ValidationError as exc:
+        print(f"error: {exc}", file=sys.stderr)
         return 2
     except MultiMarketsError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
+    except OSError as exc:  # the output file or directory, or the sandbox's port
+        print(f"error: {_os_error_text(exc)}", file=sys.stderr)
+        return 1
+
+
+class _Stopped(Exception):
+    """The command was stopped by ``signum`` (SIGINT or SIGTERM)."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signal.Signals(signum).name)
+        self.signum = signum
+
+
+async def _run(args: argparse.Namespace) -> int:
+    """Run the command; SIGINT and SIGTERM cancel it (so an export stops between pages and
+    keeps its checkpoint) and then raise :class:`_Stopped`."""
+    loop = asyncio.get_running_loop()
+    task = asyncio.current_task()
+    assert task is not None
+    received: list[int] = []
+
+    def stop(signum: int) -> None:
+        received.append(signum)
+        task.cancel()
+
+    installed = []
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        try:
+            loop.add_signal_handler(signum, stop, signum)
+        except (NotImplementedError, RuntimeError, ValueError):  # pragma: no cover - Windows
+            continue
+        installed.append(signum)
+    try:
+        return int(await args.run(args))
+    except BaseException:
+        if received:
+            raise _Stopped(received[0]) from None
+        raise
+    finally:
+        for signum in installed:
+            loop.remove_signal_handler(signum)
+
+
+def _stopped_line(args: argparse.Namespace, words: list[str]) -> str:
+    if args.command == "sandbox":
+        return "sandbox stopped"
+    out = Path(args.out)
+    again = [word for word in words if not _is_flag(word, "--overwrite", 4)]
+    if out.with_name(out.name + ".checkpoint").exists():
+        if not any(_is_flag(word, "--resume", 5) for word in again):
+            again.append("--resume")
+        return (
+            f"interrupted: the export to {out} is unfinished (its partial output and "
+            f"checkpoint are kept); continue it with: {PROG} {shlex.join(again)}"
+        )
+    return (
+        f"interrupted before the export to {out} wrote anything; "
+        f"run it again with: {PROG} {shlex.join(words)}"
+    )
+
+
+def _is_flag(word: str, flag: str, shortest: int) -> bool:
+    """``word`` is ``flag`` or an abbreviation of it argparse accepts."""
+    return len(word) >= shortest and flag.startswith(word)
+
+
+def _os_error_text(exc: OSError) -> str:
+    text = exc.strerror or str(exc)
+    return f"{exc.filename}: {text}" if exc.filename else text
+
+
+# -- the parser ----------------------------------------------------------------------------
+
+
+class _Parser(argparse.ArgumentParser):
+    """Reports a usage error as one line (not the usage text), exit status 2."""
+
+    def error(self, message: str) -> NoReturn:
+        print(_usage_line(self.prog, message), file=sys.stderr)
+        sys.exit(2)
+
+
+def _usage_line(prog: str, message: str) -> str:
+    return f"{prog}: error: {message} (see {prog} --help)"
+
+
+class _Help(argparse.ArgumentDefaultsHelpFormatter, argparse.RawDescriptionHelpFormatter):
+    """Shows each option's default ("none": not given), unless its help text tells it."""
+
+    def _get_help_string(self, action: argparse.Action) -> str:
+        text = action.help or ""
+        if "(default" in text or action.required or not action.option_strings:
+            return text
+        if action.default is None or action.default == []:
+            return f"{text} (default: none)"
+        return super()._get_help_string(action) or text
+
+
+CREDENTIALS = f"""\
+credentials come from the environment:
+  {ENV_APP_ID:<24} the app id
+  {ENV_APP_SECRET:<24} the app secret
+  {ENV_COMPANY_ID:<24} the company id
+  {ENV_BASE_URL:<24} the API's base URL (default {PRODUCTION_BASE_URL};
+  {"":<24} --base-url overrides it)
+
+An export writes <out>.partial (or <out>.parts/), <out>.checkpoint and <out>.keys, owner-only
+(mode 0600), and renames the output into place when it is complete. Ctrl-C or SIGTERM stops
+it between pages, keeping its checkpoint: run the same command with --resume to continue.
+Exit status: 0 done, 1 failed, 2 bad usage or settings, 130 Ctrl-C, 143 SIGTERM."""
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="multimarkets-async", description="MultiMarkets Manager API tools"
-    )
-    commands = parser.add_subparsers(dest="command", required=True)
+    parser = _Parser(prog=PROG, description="MultiMarkets Manager API tools", formatter_class=_Help)
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     export = commands.add_parser(
         "export",
         help="stream a listing to JSON Lines, CSV or Parquet (credentials from MULTIMARKETS_*)",
+        description="Stream a listing of the Manager API to JSON Lines, CSV or Parquet.",
+        epilog=CREDENTIALS,
+        formatter_class=_Help,
     )
     export.add_argument("what", choices=sorted(LISTINGS), help="what to export")
+    export.add_argument(
+        "--base-url",
+        metavar="URL",
+        help=f"the API's base URL (default: ${ENV_BASE_URL}, else {PRODUCTION_BASE_URL})",
+    )
     _add_walk_options(export, default_out=None)
     filters = export.add_argument_group(
         "filters (positions: --trade-type is required; "
         "capital-flow: customer and --trade-type are required)"
     )
-    filters.add_argument("--customer-no")
-    filters.add_argument("--customer-id", type=int)
-    filters.add_argument("--customer-group-id", type=int)
-    filters.add_argument("--trade-type", type=int)
-    filters.add_argument("--symbol-id", type=int)
-    filters.add_argument("--business-type", type=int, help="capital flow: ledger code")
-    filters.add_argument("--start-time", type=int, help="epoch milliseconds")
-    filters.add_argument("--end-time", type=int, help="epoch milliseconds")
-    export.set_defaults(run=_export)
+    filters.add_argument("--customer-no", help="one customer number (every listing)")
+    filters.add_argument("--customer-id", type=int, help="customer id (positions, capital-flow)")
+    filters.add_argument(
+        "--customer-group-id", type=int, help="customer group id (positions, capital-flow)"
+    )
+    filters.add_argument("--trade-type", type=int, help="trade type (positions, capital-flow)")
+    filters.add_argument("--symbol-id", type=int, help="symbol id (positions)")
+    filters.add_argument("--business-type", type=int, help="ledger code (capital-flow)")
+    filters.add_argument(
+        "--start-time", type=int, help="from, in epoch milliseconds (positions, capital-flow)"
+    )
+    filters.add_argument(
+        "--end-time", type=int, help="until, in epoch milliseconds (positions, capital-flow)"
+    )
+    export.set_defaults(run=_export, check=_check_export)
 
     demo = commands.add_parser(
-        "demo", help="export customers from an in-process sandbox (no account needed)"
+        "demo",
+        help="export customers from an in-process sandbox (no account needed)",
+        description="Export the customers of an in-process sandbox and verify the file.",
+        formatter_class=_Help,
     )
-    demo.add_argument(
-        "--customers", type=int, default=100_000, help="sandbox size (default 100000)"
-    )
-    demo.add_argument("--seed", type=int, default=0)
+    demo.add_argument("--customers", type=_whole(0), default=100_000, help="sandbox size")
+    demo.add_argument("--seed", type=int, default=0, help="seed of the generated data")
     _add_walk_options(demo, default_out="demo-customers.jsonl")
-    demo.set_defaults(run=_demo)
+    demo.set_defaults(run=_demo, check=_no_check)
 
-    from .sandbox._faults import DEFAULT_FAULT_KINDS
+    sandbox = commands.add_parser(
+        "sandbox",
+        help="run the local sandbox API server",
+        description="Serve a local, faithful stand-in for the Manager API until stopped.",
+        formatter_class=_Help,
+    )
+    _add_sandbox_options(sandbox)
+    sandbox.set_defaults(run=_sandbox, check=_no_check)
+    return parser
 
-    sandbox = commands.add_parser("sandbox", help="run the local sandbox API server")
-    sandbox.add_argument("--customers", type=int, default=10_000)
-    sandbox.add_argument("--host", default="127.0.0.1")
-    sandbox.add_argument("--port", type=int, default=9008)
-    sandbox.add_argument("--seed", type=int, default=0)
-    sandbox.add_argument("--latency", type=float, default=0.0, help="seconds added to each call")
-    sandbox.add_argument("--token-ttl", type=float, default=None, help="token lifetime in seconds")
+
+def _add_walk_options(parser: argparse.ArgumentParser, *, default_out: str | None) -> None:
+    parser.add_argument(
+        "--out",
+        type=Path,
+        metavar="PATH",
+        required=default_out is None,
+        default=default_out,
+        help="output file" + ("" if default_out else " (required)"),
+    )
+    parser.add_argument(
+        "--format",
+        choices=[f.value for f in ExportFormat],
+        help="output format (default: from --out's extension)",
+    )
+    again = parser.add_mutually_exclusive_group()
+    again.add_argument(
+        "--resume", action="store_true", help="continue an interrupted export to --out"
+    )
+    again.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="discard what an unfinished export to --out left behind and start anew",
+    )
+    parser.add_argument(
+        "--page-size",
+        type=_whole(1, MAX_PAGE_SIZE),
+        default=MAX_PAGE_SIZE,
+        metavar="N",
+        help=f"records a page (1 to {MAX_PAGE_SIZE:,})",
+    )
+    parser.add_argument(
+        "--concurrency",
+        type=_whole(1, MAX_PAGE_CONCURRENCY),
+        default=DEFAULT_PAGE_CONCURRENCY,
+        metavar="N",
+        help=f"pages read at the same time (1 to {MAX_PAGE_CONCURRENCY})",
+    )
+    parser.add_argument(
+        "--max-items",
+        type=_whole(0),
+        metavar="N",
+        help="stop after this many records (default: all)",
+    )
+    parser.add_argument("--quiet", action="store_true", help="no progress output")
+
+
+def _add_sandbox_options(sandbox: argparse.ArgumentParser) -> None:
+    seconds = _number(0)
+    sandbox.add_argument("--customers", type=_whole(0), default=10_000, help="sandbox size")
+    sandbox.add_argument("--host", default="127.0.0.1", help="address to listen on")
     sandbox.add_argument(
-        "--rate-limit", type=int, default=None, help="calls per window per endpoint"
+        "--port", type=_whole(0, 65_535), default=9008, help="port to listen on (0: any free)"
+    )
+    sandbox.add_argument("--seed", type=int, default=0, help="seed of the generated data")
+    sandbox.add_argument("--latency", type=seconds, default=0.0, help="seconds added to each call")
+    sandbox.add_argument(
+        "--token-ttl",
+        type=_number(0, above=True),
+        help="token lifetime in seconds (default: forever)",
     )
     sandbox.add_argument(
-        "--rate-window", type=float, default=60.0, help="rate-limit window in seconds"
+        "--rate-limit",
+        type=_whole(1),
+        help="calls per window per endpoint (default: unlimited)",
     )
     sandbox.add_argument(
-        "--fault-rate", type=float, default=0.0, help="share of calls given a random fault (0..1)"
+        "--rate-window",
+        type=_number(0, above=True),
+        default=60.0,
+        help="rate-limit window in seconds",
+    )
+    sandbox.add_argument(
+        "--fault-rate",
+        type=_number(0, 1),
+        default=0.0,
+        help="share of calls given a random fault (0..1)",
     )
     sandbox.add_argument(
         "--faults",
         default=",".join(DEFAULT_FAULT_KINDS),
-        help=f"comma-separated fault kinds to draw from, of {','.join(CHAOS_KINDS)} "
-        f"(default: {','.join(DEFAULT_FAULT_KINDS)})",
+        help=f"comma-separated fault kinds to draw from, of {', '.join(CHAOS_KINDS)}",
     )
     sandbox.add_argument(
         "--fault",
+        type=_fault_rate,
         action="append",
         default=[],
         metavar="KIND=RATE",
         help="rate of one fault kind, e.g. --fault 502=0.05 (repeatable; overrides --fault-rate)",
     )
-    sandbox.add_argument("--slow-delay", type=float, default=2.0, help="seconds a slow reply takes")
     sandbox.add_argument(
-        "--retry-after", type=float, default=1.0, help="Retry-After of a random 429"
+        "--slow-delay", type=seconds, default=2.0, help="seconds a slow reply takes"
     )
-    sandbox.add_argument("--insert-per-call", type=int, default=0, help="sign-ups per list call")
-    sandbox.add_argument("--delete-per-call", type=int, default=0, help="deletions per list call")
+    sandbox.add_argument(
+        "--retry-after", type=seconds, default=1.0, help="Retry-After of a random 429"
+    )
+    sandbox.add_argument(
+        "--insert-per-call", type=_whole(0), default=0, help="sign-ups per list call"
+    )
+    sandbox.add_argument(
+        "--delete-per-call", type=_whole(0), default=0, help="deletions per list call"
+    )
     quirks = sandbox.add_argument_group("paging quirks (every paged listing)")
     quirks.add_argument(
         "--ignore-current", action="store_true", help="always answer page 1's records"
     )
     quirks.add_argument(
-        "--echo-current", type=int, metavar="N", help="answer `current` N whatever was asked"
+        "--echo-current",
+        type=int,
+        metavar="N",
+        help="answer `current` N whatever was asked (default: the page asked for)",
     )
     quirks.add_argument(
-        "--total", type=int, metavar="N", dest="total_override", help="answer `total` N"
+        "--total",
+        type=int,
+        metavar="N",
+        dest="total_override",
+        help="answer `total` N (default: the true count)",
     )
     quirks.add_argument(
         "--repeat-page",
+        type=_page_pair,
         action="append",
         default=[],
         metavar="B=A",
@@ -139,29 +379,136 @@ def _parser() -> argparse.ArgumentParser:
         help="capital flow without bookkeepId, subjectId and businessType1",
     )
     data.add_argument(
-        "--ledger-size", type=int, metavar="N", help="entries of the long ledgers (default 2345)"
+        "--ledger-size",
+        type=_whole(0),
+        metavar="N",
+        help="entries of the long ledgers (default: 2345)",
     )
     data.add_argument(
         "--ledger-insert-per-call",
-        type=int,
+        type=_whole(0),
         default=0,
         metavar="N",
         help="deposits added to the listed ledger before each capital-flow call",
     )
-    sandbox.set_defaults(run=_sandbox)
-    return parser
 
 
-def _add_walk_options(parser: argparse.ArgumentParser, *, default_out: str | None) -> None:
-    parser.add_argument("--out", type=Path, required=default_out is None, default=default_out)
-    parser.add_argument(
-        "--format", choices=[f.value for f in ExportFormat], help="default: from --out's extension"
+# -- values of options ---------------------------------------------------------------------
+
+
+def _whole(minimum: int, maximum: int | None = None) -> Callable[[str], int]:
+    """A parser of whole numbers from ``minimum`` to ``maximum`` (no limit if None)."""
+    wanted = f"from {minimum:,} to {maximum:,}" if maximum is not None else f"{minimum:,} or more"
+
+    def whole(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"wants a whole number, got {text!r}") from None
+        if value < minimum or (maximum is not None and value > maximum):
+            raise argparse.ArgumentTypeError(f"wants a whole number {wanted}, got {text}")
+        return value
+
+    return whole
+
+
+def _number(
+    minimum: float, maximum: float | None = None, *, above: bool = False
+) -> Callable[[str], float]:
+    """A parser of finite numbers from ``minimum`` (excluded if ``above``) to ``maximum``."""
+    wanted = (
+        f"from {minimum:g} to {maximum:g}"
+        if maximum is not None
+        else f"above {minimum:g}"
+        if above
+        else f"{minimum:g} or more"
     )
-    parser.add_argument("--resume", action="store_true", help="continue an interrupted export")
-    parser.add_argument("--page-size", type=int, default=MAX_PAGE_SIZE)
-    parser.add_argument("--concurrency", type=int, default=DEFAULT_PAGE_CONCURRENCY)
-    parser.add_argument("--max-items", type=int, default=None)
-    parser.add_argument("--quiet", action="store_true", help="no progress output")
+
+    def number(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"wants a number, got {text!r}") from None
+        low = value <= minimum if above else value < minimum
+        if not math.isfinite(value) or low or (maximum is not None and value > maximum):
+            raise argparse.ArgumentTypeError(f"wants a number {wanted}, got {text}")
+        return value
+
+    return number
+
+
+def _fault_rate(text: str) -> tuple[str, float]:
+    kind, _, rate = text.partition("=")
+    try:
+        return kind.strip(), _number(0, 1)(rate)
+    except argparse.ArgumentTypeError:
+        raise argparse.ArgumentTypeError(
+            f"wants KIND=RATE with a rate from 0 to 1, got {text!r}"
+        ) from None
+
+
+def _page_pair(text: str) -> tuple[int, int]:
+    page, _, source = text.partition("=")
+    try:
+        pair = int(page), int(source)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"wants B=A, got {text!r}") from None
+    if min(pair) < 1:
+        raise argparse.ArgumentTypeError(f"wants page numbers from 1, got {text!r}")
+    return pair
+
+
+# -- export --------------------------------------------------------------------------------
+
+LISTINGS: dict[str, tuple[str, ...]] = {
+    "customers": (),
+    "positions": ("trade_type",),
+    "capital-flow": ("customer_id", "customer_group_id", "customer_no", "trade_type"),
+}
+"""The filters each listing requires."""
+
+FILTERS: dict[str, tuple[str, ...]] = {
+    "customers": ("customer_no",),
+    "positions": (
+        "trade_type",
+        "customer_id",
+        "customer_no",
+        "customer_group_id",
+        "symbol_id",
+        "start_time",
+        "end_time",
+    ),
+    "capital-flow": (
+        "customer_id",
+        "customer_group_id",
+        "customer_no",
+        "trade_type",
+        "business_type",
+        "start_time",
+        "end_time",
+    ),
+}
+"""The filters each listing takes."""
+
+
+def _flags(names: Sequence[str]) -> str:
+    return ", ".join("--" + name.replace("_", "-") for name in names)
+
+
+def _check_export(args: argparse.Namespace) -> str | None:
+    """What is wrong with the filters given for the listing, if anything."""
+    every = dict.fromkeys(name for names in FILTERS.values() for name in names)
+    extra = [n for n in every if n not in FILTERS[args.what] and getattr(args, n) is not None]
+    if extra:
+        return f"export {args.what} does not take {_flags(extra)}"
+    missing = [name for name in LISTINGS[args.what] if getattr(args, name) is None]
+    if missing:
+        return f"export {args.what} needs {_flags(missing)}"
+    return None
+
+
+def _no_check(args: argparse.Namespace) -> str | None:
+    return None
 
 
 def _listing(client: ManagerClient, args: argparse.Namespace) -> Paginator[Any]:
@@ -173,10 +520,6 @@ def _listing(client: ManagerClient, args: argparse.Namespace) -> Paginator[Any]:
     what = getattr(args, "what", "customers")
     if what == "customers":
         return client.customers.list(customer_no=getattr(args, "customer_no", None), **walk)
-    missing = [name for name in LISTINGS[what] if getattr(args, name) is None]
-    if missing:
-        flags = ", ".join("--" + name.replace("_", "-") for name in missing)
-        raise ConfigurationError(f"export {what} needs {flags}")
     if what == "positions":
         return client.trade.all_positions(
             trade_type=args.trade_type,
@@ -200,13 +543,6 @@ def _listing(client: ManagerClient, args: argparse.Namespace) -> Paginator[Any]:
     )
 
 
-LISTINGS: dict[str, tuple[str, ...]] = {
-    "customers": (),
-    "positions": ("trade_type",),
-    "capital-flow": ("customer_id", "customer_group_id", "customer_no", "trade_type"),
-}
-
-
 async def _run_export(client: ManagerClient, args: argparse.Namespace) -> ExportSummary:
     label = getattr(args, "what", "customers")
     summary = await export(
@@ -214,6 +550,7 @@ async def _run_export(client: ManagerClient, args: argparse.Namespace) -> Export
         args.out,
         format=args.format,
         resume=args.resume,
+        overwrite=args.overwrite,
         progress=progress_for(label, quiet=args.quiet),
     )
     print(summary, file=sys.stderr)
@@ -221,7 +558,7 @@ async def _run_export(client: ManagerClient, args: argparse.Namespace) -> Export
 
 
 async def _export(args: argparse.Namespace) -> int:
-    async with ManagerClient() as client:
+    async with ManagerClient(base_url=args.base_url) as client:
         await _run_export(client, args)
     return 0
 
@@ -254,29 +591,17 @@ def _count_ids(path: Path) -> tuple[int, int]:
     return lines, len(ids)
 
 
+# -- sandbox -------------------------------------------------------------------------------
+
+
 async def _sandbox(args: argparse.Namespace) -> int:
     from .sandbox import Sandbox
 
     kinds = tuple(kind.strip() for kind in args.faults.split(",") if kind.strip())
-    rates: dict[str, float] = {}
-    for item in args.fault:
-        kind, _, rate = item.partition("=")
-        try:
-            rates[kind.strip()] = float(rate)
-        except ValueError:
-            raise ConfigurationError(f"--fault wants KIND=RATE, got {item!r}") from None
+    rates: dict[str, float] = dict(args.fault)
     unknown = sorted((set(kinds) | set(rates)) - set(CHAOS_KINDS))
     if unknown:
         raise ConfigurationError(f"unknown fault kinds: {', '.join(unknown)}")
-    repeats: dict[int, int] = {}
-    for item in args.repeat_page:
-        page, _, source = item.partition("=")
-        try:
-            repeats[int(page)] = int(source)
-        except ValueError:
-            raise ConfigurationError(f"--repeat-page wants B=A, got {item!r}") from None
-        if min(int(page), int(source)) < 1:
-            raise ConfigurationError(f"--repeat-page wants page numbers from 1, got {item!r}")
     sandbox = Sandbox(
         customers=args.customers,
         host=args.host,
@@ -296,7 +621,7 @@ async def _sandbox(args: argparse.Namespace) -> int:
         ignore_current=args.ignore_current,
         echo_current=args.echo_current,
         total_override=args.total_override,
-        repeat_pages=repeats,
+        repeat_pages=dict(args.repeat_page),
         id_style=args.id_style,
         ledger_null_keys=args.ledger_null_keys,
         ledger_size=args.ledger_size,

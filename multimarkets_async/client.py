@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 import dataclasses
 import typing
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from types import TracebackType
 from typing import Any, TypeVar, cast
 
@@ -28,13 +28,14 @@ from ._config import (
     Secret,
     Timeout,
     from_env,
+    header_safe,
 )
 from ._operation import Operation, default_group
-from ._pipeline import CallOptions, Pipeline, Reconcile, ReplyInfo
+from ._pipeline import CallOptions, Pipeline, Reconcile, ReplyInfo, ResponseHook
 from ._retry import Retry
 from ._tasks import TaskHost
 from ._version import __version__
-from .errors import ClientClosedError, ConfigurationError
+from .errors import ClientClosedError, ConfigurationError, ValidationError
 from .models import CompanyProfile, Page
 from .pagination import Paginator, RecordKey, Reply, WalkSpec
 from .resources import (
@@ -56,10 +57,13 @@ USER_AGENT = f"multimarkets-async/{__version__}"
 class _Shared:
     """What a client and its ``with_options`` views share: pool, token, budget, tasks."""
 
-    def __init__(self, session: aiohttp.ClientSession | None, max_connections: int) -> None:
+    def __init__(
+        self, session: aiohttp.ClientSession | None, max_connections: int, trust_env: bool
+    ) -> None:
         self.session = session
         self.owns_session = session is None
         self.max_connections = max_connections
+        self.trust_env = trust_env
         self.closed = False
         self.tasks = TaskHost()
         self.entered = 0  # `async with` blocks open on the client (or its views)
@@ -69,15 +73,14 @@ class _Shared:
             raise ClientClosedError("the client is closed")
         if self.session is None:
             connector = aiohttp.TCPConnector(limit=self.max_connections)
-            self.session = aiohttp.ClientSession(
-                connector=connector, headers={"User-Agent": USER_AGENT}
-            )
+            self.session = aiohttp.ClientSession(connector=connector, trust_env=self.trust_env)
         return self.session
 
-    async def aclose(self) -> None:
+    async def aclose(self, abort: Callable[[], None]) -> None:
         if self.closed:
             return
-        self.closed = True
+        self.closed = True  # calls starting from now on are refused
+        abort()  # calls in progress end
         self.tasks.cancel()
         await self.tasks.drain()
         if self.owns_session and self.session is not None:
@@ -103,7 +106,12 @@ class ManagerClient:
     a client used without it fetches ``concurrency`` pages at a time, when they are needed.
 
     ``timeout`` and ``retry`` are the defaults for every call; :meth:`with_options` gives a
-    view of the same client with other settings for particular calls.
+    view of the same client with other settings for particular calls. ``on_response`` is
+    called with a :class:`ResponseInfo` (status, headers, trace) for every HTTP response.
+
+    ``proxy`` sends every request through that HTTP proxy; ``trust_env=True`` (off by
+    default) takes proxies from ``HTTP_PROXY``/``HTTPS_PROXY``/``NO_PROXY`` (and ``~/.netrc``)
+    instead. Redirects are never followed: the API never redirects.
     """
 
     def __init__(
@@ -120,6 +128,9 @@ class ManagerClient:
         lang: str | None = DEFAULT_LANG,
         max_connections: int = DEFAULT_MAX_CONNECTIONS,
         market_token: str | None = None,
+        on_response: ResponseHook | None = None,
+        proxy: str | None = None,
+        trust_env: bool = False,
     ) -> None:
         app_id = from_env(app_id, ENV_APP_ID)
         secret = from_env(app_secret, ENV_APP_SECRET)
@@ -138,23 +149,38 @@ class ManagerClient:
         if missing:
             raise ConfigurationError("missing settings: " + ", ".join(missing))
         assert app_id is not None and secret is not None and company is not None
-        if not url.startswith(("http://", "https://")):
-            raise ConfigurationError(f"base_url must start with http:// or https://, got {url!r}")
-        check.integer("max_connections", max_connections, minimum=1)
+        _check_settings(
+            app_id=app_id,
+            company_id=company,
+            base_url=url,
+            lang=lang,
+            market_token=quote_token,
+            session=session,
+            proxy=proxy,
+        )
+        check.integer("max_connections", max_connections, minimum=1, maximum=10_000)
+        check.boolean("trust_env", trust_env)
         self.app_id = app_id
         self.company_id = company.strip()
         self.base_url = url.rstrip("/")
-        self._options = CallOptions(timeout, _retry_policy(retry or Retry(), max_retries))
-        self._shared = _Shared(session, max_connections)
+        self._options = CallOptions(
+            _timeout("timeout", timeout),
+            _retry_policy(_retry("retry", retry or Retry()), max_retries),
+            _hook(on_response),
+        )
+        self._shared = _Shared(session, max_connections, trust_env)
         self._pipeline = Pipeline(
             base_url=self.base_url,
             company_id=self.company_id,
             app_id=app_id,
             app_secret=Secret(secret),
             lang=lang,
+            user_agent=USER_AGENT,
             session=self._shared.get_session,
+            closed=lambda: self._shared.closed,
             login_options=self._options,
             market_token=None if quote_token is None else Secret(quote_token),
+            proxy=proxy,
         )
         self._raw_operations: dict[tuple[Any, ...], Operation[Any]] = {}
         self._bind_resources()
@@ -182,6 +208,7 @@ class ManagerClient:
         retry: Retry | None = None,
         max_retries: int | None = None,
         retry_writes: bool | None = None,
+        on_response: ResponseHook | None = None,
     ) -> ManagerClient:
         """A view of this client with other per-call settings.
 
@@ -190,11 +217,17 @@ class ManagerClient:
             await client.with_options(max_retries=0).customers.groups()
             await client.with_options(timeout=mm.Timeout(read=60)).customers.get(...)
         """
-        policy = _retry_policy(retry or self._options.retry, max_retries)
+        base = self._options
+        policy = _retry_policy(_retry("retry", retry or base.retry), max_retries)
         if retry_writes is not None:
-            policy = dataclasses.replace(policy, retry_writes=retry_writes)
+            writes = check.boolean("retry_writes", retry_writes)
+            policy = dataclasses.replace(policy, retry_writes=writes)
         view = copy.copy(self)
-        view._options = CallOptions(timeout or self._options.timeout, policy)
+        view._options = CallOptions(
+            _timeout("timeout", timeout or base.timeout),
+            policy,
+            _hook(on_response) if on_response is not None else base.on_response,
+        )
         view._bind_resources()
         return view
 
@@ -226,8 +259,9 @@ class ManagerClient:
             await shared.tasks.exit()
 
     async def aclose(self) -> None:
-        """Stop background page fetches and close the connection pool (if the client owns it)."""
-        await self._shared.aclose()
+        """End the calls in progress (with ``ClientClosedError``), stop background page
+        fetches and close the connection pool (if the client owns it)."""
+        await self._shared.aclose(abort=self._pipeline.abort)
 
     @property
     def closed(self) -> bool:
@@ -261,7 +295,14 @@ class ManagerClient:
         the safe assumption) keeps the retry policy from replaying a call that may have
         reached the server; pass ``write=False`` for reads.
         """
-        check.text("biz_type", biz_type)
+        check.biz_type("biz_type", biz_type)
+        check.boolean("write", write)
+        if version is not None:
+            check.header_text("version", version)
+        if path_prefix not in PATH_PREFIXES:
+            raise ValidationError(
+                "path_prefix", f"must be one of {', '.join(map(repr, PATH_PREFIXES))}"
+            )
         key = (biz_type, type, write, version, path_prefix)
         operation = self._raw_operations.get(key)
         if operation is None:
@@ -338,6 +379,66 @@ class ManagerClient:
             host=self._task_host,
         )
         return Paginator(spec, record_type=_record_type(operation.response_type))
+
+
+PATH_PREFIXES = ("", "/auth", "/global")  # where the vendor's operations live
+
+
+def _check_settings(
+    *,
+    app_id: str,
+    company_id: str,
+    base_url: str,
+    lang: str | None,
+    market_token: str | None,
+    session: object,
+    proxy: str | None,
+) -> None:
+    """Client settings that would otherwise fail late (in a header, after the login went out)
+    or mislead (a company id that is not a number fails as "no access rights")."""
+    _setting("app_id", app_id)
+    if not company_id.strip().isdigit() or int(company_id) < 1:
+        raise ConfigurationError(f"company_id must be a positive whole number, got {company_id!r}")
+    if not base_url.startswith(("http://", "https://")) or not header_safe(base_url):
+        raise ConfigurationError(
+            f"base_url must start with http:// or https:// (and hold no spaces or control "
+            f"characters), got {base_url!r}"
+        )
+    if lang is not None:
+        _setting("lang", lang, max_length=35)
+    if market_token is not None:
+        _setting("market_token", market_token)
+    if session is not None and not isinstance(session, aiohttp.ClientSession):
+        raise ConfigurationError(f"session must be an aiohttp.ClientSession, got {session!r}")
+    if proxy is not None and (
+        not isinstance(proxy, str) or not proxy.startswith(("http://", "https://"))
+    ):
+        raise ConfigurationError(f"proxy must be an http:// or https:// URL, got {proxy!r}")
+
+
+def _setting(name: str, value: str, *, max_length: int = check.MAX_TEXT) -> None:
+    try:
+        check.header_text(name, value, max_length=max_length)
+    except ValidationError as exc:
+        raise ConfigurationError(str(exc)) from None
+
+
+def _timeout(field: str, value: object) -> Timeout:
+    if not isinstance(value, Timeout):
+        raise ValidationError(field, f"must be mm.Timeout(...), got {value!r}")
+    return value
+
+
+def _retry(field: str, value: object) -> Retry:
+    if not isinstance(value, Retry):
+        raise ValidationError(field, f"must be mm.Retry(...), got {value!r}")
+    return value
+
+
+def _hook(value: object) -> ResponseHook | None:
+    if value is not None and not callable(value):
+        raise ValidationError("on_response", f"must be callable, got {value!r}")
+    return value
 
 
 def _record_type(response_type: Any) -> Any:

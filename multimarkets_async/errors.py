@@ -225,6 +225,12 @@ class InconsistentListingError(_RequestError):
         return self._text()
 
 
+class ExportFileError(MultiMarketsError, OSError):
+    """Writing an export's files failed (a full disk, a file size limit, a lost mount): an
+    ``OSError`` with its ``errno`` and ``filename``. What was written so far and the last
+    checkpoint are kept; ``resume=True`` continues once the cause is fixed."""
+
+
 class IncompleteExportError(MultiMarketsError):
     """An export ended without being able to vouch for every record: the listing came up
     short, or the walk saw changes it could not account for. The partial output and its
@@ -425,8 +431,20 @@ def error_class_for_code(code: str) -> type[APIError]:
 
 
 def _describe(code: str, server_message: str | None, msg_params: str | None) -> str:
-    text = error_messages().get(code) or server_message or ""
+    """The documented text of ``code`` (with its parameters filled in), followed by the
+    server's own ``msg`` when that says something else (e.g. which record was not found)."""
+    documented = error_messages().get(code)
+    text = documented or server_message or ""
     if msg_params and "%s" in text:
         for value in msg_params.split(","):
             text = text.replace("%s", value.strip(), 1)
+    if documented and server_message and server_message.strip() not in ("", documented, text):
+        shown = server_message.strip()
+        if len(shown) > SERVER_MESSAGE_SHOWN:
+            shown = shown[: SERVER_MESSAGE_SHOWN - 3] + "..."
+        text += f" (server: {shown})"
     return text
+
+
+SERVER_MESSAGE_SHOWN = 200
+"""Longest server ``msg`` quoted in an error's text (``server_message`` keeps all of it)."""

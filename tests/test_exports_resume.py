@@ -9,7 +9,7 @@ from pathlib import Path
 
 import anyio
 import pytest
-from _helpers import environment
+from _helpers import environment, interrupt
 from conftest import FAST_RETRY
 from test_exports import read_back
 
@@ -26,18 +26,6 @@ def export_command(target: Path) -> list[str]:
     """Export customers to ``target``, one page of 250 at a time (slow enough to stop)."""
     command = [*CLI, "export", "customers", "--out", str(target)]
     return [*command, "--page-size", "250", "--concurrency", "1"]
-
-
-async def interrupt(command: list[str], env: dict[str, str], checkpoint: Path, how: int) -> None:
-    """Start an export and stop it with ``how`` once it has written a checkpoint."""
-    process = await anyio.open_process(command, env=env)
-    async with process:
-        with anyio.fail_after(30):
-            while not checkpoint.exists():
-                await anyio.sleep(0.02)
-        process.send_signal(how)
-        await process.wait()
-    assert process.returncode != 0
 
 
 @pytest.mark.parametrize("fmt", ["jsonl", "csv", "parquet"])

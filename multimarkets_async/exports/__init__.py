@@ -11,6 +11,9 @@ twice, and customers who signed up in between are read from the front of the lis
 An export whose walk cannot vouch for every record (the listing came up short, or changed in
 a way the replies cannot account for) raises :class:`IncompleteExportError`: the partial
 output and checkpoint are kept and nothing is renamed as finished.
+
+Every file an export writes is its owner's alone (mode 0o600, directories 0o700) unless
+``mode`` says otherwise: exports of customers hold personal data.
 """
 
 from __future__ import annotations
@@ -22,12 +25,26 @@ from enum import Enum
 from pathlib import Path
 from typing import Any
 
-from .._progress import NoProgress, Progress
-from ..errors import ConfigurationError, IncompleteExportError, ValidationError
+from .._progress import NoProgress, Progress, expected_total
+from ..errors import (
+    ConfigurationError,
+    ExportFileError,
+    IncompleteExportError,
+    MultiMarketsError,
+    ValidationError,
+)
 from ..pagination import PageIterator, Paginator, WalkCursor, WalkStats
-from ._checkpoint import Checkpoint, KeyLog, load, save
-from ._columns import columns_of
-from ._writers import CsvWriter, JsonlWriter, ParquetWriter, Writer
+from ._checkpoint import Checkpoint, load, save
+from ._files import (
+    DEFAULT_MODE,
+    check_mode,
+    check_target,
+    discard,
+    leftovers,
+    refuse_leftovers,
+    require_pyarrow,
+)
+from ._output import Output
 
 __all__ = ["ExportFormat", "ExportSummary", "export"]
 
@@ -105,35 +122,77 @@ async def export(
     *,
     format: ExportFormat | str | None = None,
     resume: bool = False,
+    overwrite: bool = False,
+    mode: int = DEFAULT_MODE,
     progress: Progress | None = None,
 ) -> ExportSummary:
     """Write every record of ``paginator`` to ``path``; returns an :class:`ExportSummary`.
 
-    ``format`` defaults to the file's extension (``.jsonl``, ``.csv``, ``.parquet``). With
-    ``resume=True`` an interrupted export of the same listing, with the same settings,
-    continues from its checkpoint (a setting that differs is named in the error); without it
-    any earlier partial export at ``path`` is discarded. Raises
-    :class:`IncompleteExportError` when the walk cannot vouch for every record.
+    ``format`` defaults to the file's extension (``.jsonl``, ``.csv``, ``.parquet``; Parquet
+    needs the ``parquet`` extra). With ``resume=True`` an interrupted export of the same
+    listing, with the same settings, continues from its checkpoint (a setting that differs is
+    named in the error; files left without a checkpoint cannot be continued and are
+    discarded). Without it, files an unfinished export left at ``path`` (``.partial``,
+    ``.parts``, ``.checkpoint``, ``.keys``) raise :class:`ConfigurationError` unless
+    ``overwrite=True`` discards them. A finished file at ``path`` is replaced when the export
+    completes.
+
+    ``mode`` is the permission of every file the export writes: the output, its partial
+    output and Parquet parts, the checkpoint and the key log (directories get the matching
+    search bits). The default 0o600 keeps them, which hold personal data, to their owner; it
+    must include 0o600.
+
+    The arguments and the output path are checked before anything is requested or written
+    (:class:`ValidationError` naming the argument: not a ``Paginator``, an unknown
+    ``format``, a missing directory, a directory as ``path``; :class:`ConfigurationError` when
+    pyarrow is missing for Parquet). Raises :class:`IncompleteExportError` when the walk
+    cannot vouch for every record.
     """
-    target = Path(path)
-    fmt = ExportFormat(format) if format is not None else ExportFormat.for_path(target)
-    partial = target.with_name(target.name + ".partial")
-    checkpoint_path = target.with_name(target.name + ".checkpoint")
+    try:
+        return await _export(paginator, path, format, resume, overwrite, mode, progress)
+    except MultiMarketsError:
+        raise  # some are OSErrors too (APITimeoutError is a TimeoutError)
+    except OSError as exc:
+        raise ExportFileError(exc.errno, _why(exc), exc.filename) from exc
+
+
+def _why(exc: OSError) -> str:
+    return f"the export's files could not be written: {exc.strerror or exc}"
+
+
+async def _export(
+    paginator: Paginator[Any],
+    path: str | os.PathLike[str],
+    format: ExportFormat | str | None,
+    resume: bool,
+    overwrite: bool,
+    mode: int,
+    progress: Progress | None,
+) -> ExportSummary:
+    target, fmt = _checked(paginator, path, format, resume, overwrite, mode)
     settings = {**paginator.settings(), "format": fmt.value}
-    state = load(checkpoint_path, settings) if resume and checkpoint_path.exists() else None
-    if state is None:
-        checkpoint_path.unlink(missing_ok=True)  # an earlier export's: no longer true
-    elif not (partial.exists() or target.with_name(target.name + ".parts").exists()):
-        raise ConfigurationError(
-            f"{checkpoint_path} has no partial output beside it (the export finished, or its "
-            "files were moved); remove the checkpoint and export anew"
-        )
-    writer = _writer(fmt, target, partial, paginator, None if state is None else state.output)
-    keys = KeyLog(target.with_name(target.name + ".keys"), state)
+    output = Output(fmt.value, target, paginator, mode)
+    state = None
+    if resume and output.checkpoint.exists():
+        state = load(output.checkpoint, settings)
+        if not output.has_partial():
+            raise ConfigurationError(
+                f"{output.checkpoint} has no partial output beside it (the export finished, or "
+                "its files were moved); remove the checkpoint and export anew"
+            )
+    elif found := leftovers(target):
+        if not (resume or overwrite):
+            refuse_leftovers(target, found)
+        discard(found)  # asked to, or left without a checkpoint: nothing to continue from
     key = paginator.record_key
     walk_from = paginator
     if state is not None:
-        walk_from = paginator.resume(WalkCursor(state.position, keys.restore()))
+        try:
+            restored = output.open(state)[1].restore()
+            walk_from = paginator.resume(WalkCursor(state.position, restored))
+        except BaseException:
+            output.close()
+            raise
     done = resumed_from = 0 if state is None else state.records
     reporter = progress or NoProgress()
     started = last_sync = time.perf_counter()
@@ -141,6 +200,9 @@ async def export(
 
     def checkpoint(walk: PageIterator[Any]) -> None:
         """Make the output and key log durable, then record that state (between pages)."""
+        if not output.opened:
+            return  # nothing written, now or before: nothing to continue from
+        writer, keys = output.open(state)
         writer.sync()
         keys.sync()
         now = Checkpoint(
@@ -152,7 +214,7 @@ async def export(
             records=done,
             resumed_from=resumed_from,
         )
-        save(checkpoint_path, now)
+        save(output.checkpoint, now, mode)
 
     try:
         async with walk_from.pages() as walk:
@@ -167,7 +229,8 @@ async def export(
                     checkpoint(walk)
                     raise
                 if pages == 0:
-                    reporter.start(page.total or None, done)
+                    reporter.start(expected_total(page.total, paginator.max_items), done)
+                writer, keys = output.open(state)
                 writer.write(page.records)
                 if key is not None:
                     keys.write(key.keys(page.records))
@@ -180,6 +243,7 @@ async def export(
                     last_sync = now
             if pages == 0:
                 reporter.start(0, done)
+            writer, keys = output.open(state)  # an empty export is a valid, empty file
             stats = walk.stats
             summary = _summary(target, fmt, done, pages, started, stats, resumed_from)
             if not stats.exact:
@@ -195,25 +259,57 @@ async def export(
     except BaseException:
         # Keep the partial output and the checkpoint: `resume=True` continues from it
         # (anything written after it is truncated then).
-        writer.close()
-        keys.close()
+        output.close()
         raise
     finally:
         reporter.close()
     keys.remove()
-    checkpoint_path.unlink(missing_ok=True)
+    output.checkpoint.unlink(missing_ok=True)
     return summary
 
 
-def _writer(
-    fmt: ExportFormat, target: Path, partial: Path, paginator: Paginator[Any], at: int | None
-) -> Writer:
-    columns = columns_of(paginator.record_type)
-    if fmt is ExportFormat.JSONL:
-        return JsonlWriter(partial, at)
-    if fmt is ExportFormat.CSV:
-        return CsvWriter(partial, at, columns)
-    return ParquetWriter(target.with_name(target.name + ".parts"), at, columns)
+def _checked(
+    paginator: object,
+    path: object,
+    format: object,
+    resume: object,
+    overwrite: object,
+    mode: object,
+) -> tuple[Path, ExportFormat]:
+    """The target and format of an export, once its arguments are known to be sound."""
+    if not isinstance(paginator, Paginator):
+        raise ValidationError(
+            "paginator",
+            f"must be a Paginator, such as client.customers.list(), got {type(paginator).__name__}",
+        )
+    if not isinstance(path, (str, os.PathLike)):
+        raise ValidationError("path", f"must be a file path, got {type(path).__name__}")
+    target = Path(path)
+    check_target(target)
+    fmt = _format(format, target)
+    check_mode(mode)
+    for name, flag in (("resume", resume), ("overwrite", overwrite)):
+        if not isinstance(flag, bool):
+            raise ValidationError(name, f"must be True or False, got {flag!r}")
+    if resume and overwrite:
+        raise ValidationError(
+            "overwrite",
+            "cannot go with resume=True (one continues an earlier export, the other discards it)",
+        )
+    if fmt is ExportFormat.PARQUET:
+        require_pyarrow()
+    return target, fmt
+
+
+def _format(format: object, target: Path) -> ExportFormat:
+    if format is None:
+        return ExportFormat.for_path(target)
+    if isinstance(format, ExportFormat):
+        return format
+    if isinstance(format, str) and format.lower() in {f.value for f in ExportFormat}:
+        return ExportFormat(format.lower())
+    choices = ", ".join(f.value for f in ExportFormat)
+    raise ValidationError("format", f"must be one of {choices}, got {format!r}")
 
 
 def _summary(

@@ -20,6 +20,7 @@ import msgspec
 from ..errors import ConfigurationError
 from ..pagination import WalkPosition
 from ..pagination._seen import SeenKeys, decode_other_keys, encode_other_keys, is_int64
+from ._files import close_all, create, reopen
 
 VERSION = 2
 
@@ -58,9 +59,9 @@ def load(path: Path, settings: dict[str, Any]) -> Checkpoint:
     return state
 
 
-def save(path: Path, checkpoint: Checkpoint) -> None:
+def save(path: Path, checkpoint: Checkpoint, mode: int) -> None:
     temporary = path.with_name(path.name + ".tmp")
-    with temporary.open("wb") as out:
+    with create(temporary, mode) as out:
         out.write(msgspec.json.encode(checkpoint))
         out.flush()
         os.fsync(out.fileno())
@@ -70,19 +71,19 @@ def save(path: Path, checkpoint: Checkpoint) -> None:
 class KeyLog:
     """Appends the keys of written records; restores them as a ``SeenKeys`` on resume."""
 
-    def __init__(self, path: Path, resume: Checkpoint | None) -> None:
+    def __init__(self, path: Path, resume: Checkpoint | None, mode: int) -> None:
         self._ints_path = path
         self._others_path = path.with_name(path.name + ".other")
-        self._ints: BinaryIO
-        self._others: BinaryIO
-        if resume is None:
-            self._ints = self._ints_path.open("wb")
-            self._others = self._others_path.open("wb")
-            self.int_count = self.other_bytes = 0
-        else:
-            self._ints = _reopen(self._ints_path, resume.int_keys * 8)
-            self._others = _reopen(self._others_path, resume.other_keys)
-            self.int_count, self.other_bytes = resume.int_keys, resume.other_keys
+        self.int_count = 0 if resume is None else resume.int_keys
+        self.other_bytes = 0 if resume is None else resume.other_keys
+        self._ints = _reopen(self._ints_path, None if resume is None else self.int_count * 8, mode)
+        try:
+            self._others = _reopen(
+                self._others_path, None if resume is None else self.other_bytes, mode
+            )
+        except BaseException:
+            self._ints.close()
+            raise
 
     def restore(self) -> SeenKeys:
         """The keys logged up to the checkpoint."""
@@ -120,8 +121,7 @@ class KeyLog:
             os.fsync(handle.fileno())
 
     def close(self) -> None:
-        self._ints.close()
-        self._others.close()
+        close_all(self._ints.close, self._others.close)
 
     def remove(self) -> None:
         self.close()
@@ -129,12 +129,13 @@ class KeyLog:
         self._others_path.unlink(missing_ok=True)
 
 
-def _reopen(path: Path, size: int) -> BinaryIO:
+def _reopen(path: Path, size: int | None, mode: int) -> BinaryIO:
+    """The key log file at ``path``: new (``size`` None), or as it was at the checkpoint."""
+    if size is None:
+        return create(path, mode)
     if not path.exists():
         if size:
             raise ConfigurationError(f"{path} is missing; export anew without resume")
-        return path.open("w+b")
-    handle = path.open("r+b")
-    handle.truncate(size)  # keys logged after the checkpoint belong to records dropped with it
-    handle.seek(size)
-    return handle
+        return create(path, mode)
+    # Keys logged after the checkpoint belong to records dropped with it.
+    return reopen(path, mode, size)

@@ -16,6 +16,7 @@ import msgspec
 
 from ..models import Amount, enc_hook
 from ._columns import Column
+from ._files import create, make_directory, reopen
 
 
 class Writer(Protocol):
@@ -29,9 +30,10 @@ class Writer(Protocol):
 class JsonlWriter:
     """JSON Lines with the API's field names, encoded by msgspec."""
 
-    def __init__(self, partial: Path, resume_at: int | None) -> None:
+    def __init__(self, partial: Path, resume_at: int | None, mode: int) -> None:
         self._encoder = msgspec.json.Encoder(enc_hook=enc_hook)
-        self._file = _open_partial(partial, resume_at)
+        self._partial = partial
+        self._file = _open_partial(partial, resume_at, mode)
 
     def write(self, records: Sequence[Any]) -> None:
         self._file.write(self._encoder.encode_lines(records))
@@ -45,7 +47,7 @@ class JsonlWriter:
     def finish(self, target: Path) -> None:
         _durable(self._file)
         self._file.close()
-        os.replace(self._file.name, target)
+        os.replace(self._partial, target)
 
     def close(self) -> None:
         self._file.close()
@@ -55,10 +57,13 @@ class CsvWriter:
     """CSV with a stable header (the model's fields, API names). Empty cells are nulls;
     booleans are ``true``/``false``; amounts are exact decimal text."""
 
-    def __init__(self, partial: Path, resume_at: int | None, columns: list[Column]) -> None:
+    def __init__(
+        self, partial: Path, resume_at: int | None, columns: list[Column], mode: int
+    ) -> None:
         self._attributes = [c.attribute for c in columns]
         self._booleans = {i for i, c in enumerate(columns) if c.kind is bool}
-        self._file = _open_partial(partial, resume_at)
+        self._partial = partial
+        self._file = _open_partial(partial, resume_at, mode)
         self._text = io.TextIOWrapper(self._file, encoding="utf-8", newline="", write_through=True)
         self._csv = csv.writer(self._text)
         if resume_at is None:
@@ -83,7 +88,7 @@ class CsvWriter:
         self._text.flush()
         _durable(self._file)
         self._text.close()
-        os.replace(self._file.name, target)
+        os.replace(self._partial, target)
 
     def close(self) -> None:
         self._text.close()
@@ -97,22 +102,19 @@ class ParquetWriter:
     a small part file (so an interrupted export can resume); the parts become the row groups
     of the final file."""
 
-    def __init__(self, parts: Path, resume_at: int | None, columns: list[Column]) -> None:
-        try:
-            import pyarrow as pa
-        except ImportError as exc:  # pragma: no cover - depends on the environment
-            raise ImportError(
-                "Parquet export needs pyarrow: pip install 'multimarkets-async[parquet]'"
-            ) from exc
+    def __init__(
+        self, parts: Path, resume_at: int | None, columns: list[Column], mode: int
+    ) -> None:
+        import pyarrow as pa  # present: the export checked (`require_pyarrow`)
+
         self._pa = pa
+        self._mode = mode
         self._columns = columns
         self.schema = pa.schema(
             [pa.field(c.name, _arrow_type(pa, c.kind), nullable=c.nullable) for c in columns]
         )
         self._parts = parts
-        if resume_at is None and parts.exists():
-            shutil.rmtree(parts)
-        parts.mkdir(parents=True, exist_ok=True)
+        make_directory(parts, mode)
         self._count = resume_at or 0
         self._unsynced: list[Path] = []
         for stale in parts.glob("part-*.parquet"):
@@ -124,7 +126,8 @@ class ParquetWriter:
 
         table = self._table(records)
         part = self._parts / f"part-{self._count:06d}.parquet"
-        pq.write_table(table, part.with_suffix(".tmp"))
+        with create(part.with_suffix(".tmp"), self._mode) as handle:
+            pq.write_table(table, handle)
         os.replace(part.with_suffix(".tmp"), part)
         self._unsynced.append(part)
         self._count += 1
@@ -160,11 +163,11 @@ class ParquetWriter:
         import pyarrow.parquet as pq
 
         partial = target.with_name(target.name + ".partial")
-        with pq.ParquetWriter(partial, self.schema) as out:
-            for index in range(self._count):
-                out.write_table(pq.read_table(self._parts / f"part-{index:06d}.parquet"))
-        with partial.open("rb") as handle:
-            os.fsync(handle.fileno())
+        with create(partial, self._mode) as handle:
+            with pq.ParquetWriter(handle, self.schema) as out:
+                for index in range(self._count):
+                    out.write_table(pq.read_table(self._parts / f"part-{index:06d}.parquet"))
+            _durable(handle)
         os.replace(partial, target)
         shutil.rmtree(self._parts)
 
@@ -182,13 +185,10 @@ def _arrow_type(pa: Any, kind: type) -> Any:
     }.get(kind, pa.string())
 
 
-def _open_partial(partial: Path, resume_at: int | None) -> BinaryIO:
+def _open_partial(partial: Path, resume_at: int | None, mode: int) -> BinaryIO:
     if resume_at is None:
-        return partial.open("wb")
-    handle = partial.open("r+b")
-    handle.truncate(resume_at)  # drop what was written after the last checkpoint
-    handle.seek(resume_at)
-    return handle
+        return create(partial, mode)
+    return reopen(partial, mode, resume_at)  # drop what was written after the last checkpoint
 
 
 def _durable(handle: BinaryIO) -> None:

@@ -10,6 +10,7 @@ from typing import Any
 from .. import _validation as check
 from .._config import DEFAULT_PAGE_CONCURRENCY, MAX_PAGE_SIZE
 from .._operation import Operation, op
+from .._pipeline import ReplyInfo
 from ..errors import ConflictError, NotFoundError, ValidationError
 from ..models import (
     Customer,
@@ -44,6 +45,7 @@ EXISTS: Operation[int] = op("customer.app.CustomerWebApiService.checkCustomerExi
 CUSTOMER_KEY = RecordKey("id")  # what tells customers apart in walks
 CUSTOMER_NOT_FOUND = "USCUSTOMER_API_0000003"
 THIRD_SERVER_CODE_MAX = 50
+REMARK_MAX = 500
 RECONCILE_SEARCH = 500  # newest customers searched for one whose creation reply was lost
 
 
@@ -70,9 +72,8 @@ class CustomersResource(Resource):
         ``reread_on_drift`` (default on) reads a page again when the list moved back under the
         walk; turned off, such a walk is reported inexact (``stats.problems``) instead.
         """
-        body = check.drop_none(
-            customerNo=None if customer_no is None else check.text("customer_no", customer_no)
-        )
+        body = check.drop_none(customerNo=check.optional_text("customer_no", customer_no))
+        check.paging(start_page=start_page, max_items=max_items, reread_on_drift=reread_on_drift)
         return self._client._paginate(
             PAGE,
             body,
@@ -110,6 +111,8 @@ class CustomersResource(Resource):
         Give ``phone`` or ``email`` (or both). ``password`` is the plain login password: it is
         sent as its MD5 hex digest, as the API requires, and is never stored or logged.
         ``trade_type_currencies`` maps trading modes to the account currency to open.
+        ``remark``, ``register_device`` and the ``utm_*`` fields are single-line text without
+        control characters, at most 255 characters (``remark`` 500).
         """
         check.one_of([("phone", phone), ("email", email)])
         body: dict[str, Any] = check.drop_none(
@@ -120,28 +123,19 @@ class CustomersResource(Resource):
             pwd=_md5_hex(check.text("password", password, max_length=128, strip=False)),
             country=check.country("country", country),
             registerSource=int(check.member("register_source", register_source, RegisterSource)),
-            customerGroupId=check.integer("customer_group_id", customer_group_id, minimum=1),
-            thirdServerCode=None
-            if third_server_code is None
-            else check.text(
+            customerGroupId=check.positive_id("customer_group_id", customer_group_id),
+            thirdServerCode=check.optional_text(
                 "third_server_code", third_server_code, max_length=THIRD_SERVER_CODE_MAX
             ),
-            remark=None if remark is None else check.text("remark", remark, max_length=500),
-            registerDevice=register_device,
-            utmSource=utm_source,
-            utmMedium=utm_medium,
-            utmCampaign=utm_campaign,
-            utmContent=utm_content,
-            utmTerm=utm_term,
+            remark=check.optional_text("remark", remark, max_length=REMARK_MAX),
+            registerDevice=check.optional_text("register_device", register_device),
+            utmSource=check.optional_text("utm_source", utm_source),
+            utmMedium=check.optional_text("utm_medium", utm_medium),
+            utmCampaign=check.optional_text("utm_campaign", utm_campaign),
+            utmContent=check.optional_text("utm_content", utm_content),
+            utmTerm=check.optional_text("utm_term", utm_term),
+            tradeTypeCurrencyList=_account_currencies(trade_type_currencies) or None,
         )
-        if trade_type_currencies:
-            body["tradeTypeCurrencyList"] = [
-                {
-                    "tradeType": str(int(check.member("trade_type_currencies", mode, TradeType))),
-                    "allCurrency": check.text("trade_type_currencies", currency, max_length=16),
-                }
-                for mode, currency in trade_type_currencies.items()
-            ]
 
         async def reconcile() -> str | None:
             """After an ambiguous failure: did the first attempt create the customer?"""
@@ -166,7 +160,7 @@ class CustomersResource(Resource):
         if customer_id is None:
             customer_id = await self._id_of(number)
         else:
-            check.integer("customer_id", customer_id, minimum=1)
+            check.positive_id("customer_id", customer_id)
         body = {"type": block.value, "id": str(customer_id), "customerNo": number}
         return await self._client._call(DETAIL, body)
 
@@ -178,7 +172,7 @@ class CustomersResource(Resource):
             tradeType=None
             if trade_type is None
             else int(check.member("trade_type", trade_type, TradeType)),
-            customerNo=None if customer_no is None else check.text("customer_no", customer_no),
+            customerNo=check.optional_text("customer_no", customer_no),
         )
         data = await self._client._call(GROUPS, body)
         if data is None:
@@ -238,13 +232,36 @@ class CustomersResource(Resource):
         )
 
     async def _id_of(self, customer_no: str) -> int:
-        page = await self._client._call(PAGE, {"customerNo": customer_no, "current": 1, "size": 1})
+        """The id of a customer, for :meth:`get`; NotFoundError names ``get``'s operation."""
+        reply = ReplyInfo()
+        body = {"customerNo": customer_no, "current": 1, "size": 1}
+        page = await self._client._call(PAGE, body, reply=reply)
         for record in page.records:
             if record.customer_no == customer_no and record.id is not None:
                 return record.id
         raise NotFoundError(
-            CUSTOMER_NOT_FOUND, biz_type=PAGE.biz_type, server_message=f"no customer {customer_no}"
+            CUSTOMER_NOT_FOUND,
+            biz_type=DETAIL.biz_type,
+            server_message=f"no customer with customer_no {customer_no!r}",
+            trace=reply.trace,
+            data={"customerNo": customer_no},
         )
+
+
+def _account_currencies(value: Any) -> list[dict[str, str]]:
+    """``trade_type_currencies`` (a mapping of trading mode to currency, or None) as the
+    API's ``tradeTypeCurrencyList``."""
+    if value is None:
+        return []
+    field = "trade_type_currencies"
+    modes = check.mapping(field, value, max_items=len(TradeType))
+    return [
+        {
+            "tradeType": str(int(check.member(field, mode, TradeType))),
+            "allCurrency": check.currency(field, currency),
+        }
+        for mode, currency in modes.items()
+    ]
 
 
 def _md5_hex(password: str) -> str:

@@ -47,6 +47,7 @@ LOCK_STATES: Operation[list[LockState]] = op(
 
 ADJUSTMENT_BUSINESS_TYPE = 4  # the only value the API accepts for adjustments
 MAX_RATE_PAIRS = 50
+REMARK_MAX = 200
 
 
 class FundsResource(Resource):
@@ -73,6 +74,9 @@ class FundsResource(Resource):
     ) -> str | None:
         """Adjust a balance (bonus, rebate, correction; negative to deduct).
 
+        ``amount`` is a ``Decimal``, ``int`` or decimal string, never a float (binary floats
+        are not exact money), with at most 18 digits before the point and 18 after it.
+
         Returns the proposal number (None from servers older than release 2.6.5). A write that
         moves money: after an ambiguous failure it is not sent again; look the outcome up with
         :meth:`adjustment` or in the ledger before retrying.
@@ -80,12 +84,12 @@ class FundsResource(Resource):
         body = check.drop_none(
             customerNo=check.text("customer_no", customer_no),
             tradeType=int(check.member("trade_type", trade_type, TradeType)),
-            accountCurrency=check.text("currency", currency, max_length=16),
+            accountCurrency=check.currency("currency", currency),
             amount=check.amount("amount", amount),
-            accountId=check.optional_integer("account_id", account_id, minimum=1),
+            accountId=check.optional_id("account_id", account_id),
             businessType=ADJUSTMENT_BUSINESS_TYPE,
             withdraw=True,
-            remark=check.optional_text("remark", remark, max_length=200),
+            remark=check.optional_text("remark", remark, max_length=REMARK_MAX),
         )
         number = await self._client._call(ADJUST, body)
         return number if isinstance(number, str) else None
@@ -111,17 +115,20 @@ class FundsResource(Resource):
         account_id: str | int | None = None,
     ) -> BonusResult:
         """Issue (or claw back) a spot bonus. ``activity_id`` identifies the campaign; the
-        server refuses a second bonus for the same activity and customer."""
+        server refuses a second bonus for the same activity and customer. ``amount`` is
+        positive and given as for :meth:`adjust`."""
         body = check.drop_none(
             customerNo=check.text("customer_no", customer_no),
             tradeType=int(TradeType.SPOT),
             companyId=self._client.company_id,
             activityId=check.text("activity_id", activity_id, max_length=64),
             activityCustomerNo=check.text("activity_customer_no", activity_customer_no),
-            currencyBonus=check.text("currency", currency, max_length=16),
+            currencyBonus=check.currency("currency", currency),
             bonus=check.amount("amount", amount, positive=True),
             type=int(check.member("operation", operation, BonusOperation)),
-            accountId=None if account_id is None else str(account_id),
+            accountId=None
+            if account_id is None
+            else str(check.positive_id("account_id", account_id, digits=True)),
         )
         return await self._client._call(BONUS, body)
 
@@ -129,14 +136,12 @@ class FundsResource(Resource):
         self, pairs: Mapping[str, str], *, rate_type: RateType | int = RateType.DEPOSIT
     ) -> list[ExchangeRate]:
         """Conversion rates for ``{source: target}`` currency pairs (at most 50)."""
-        if not isinstance(pairs, Mapping) or not pairs:
+        if not check.mapping("pairs", pairs, max_items=MAX_RATE_PAIRS):
             raise ValidationError("pairs", "give at least one {source: target} pair")
-        if len(pairs) > MAX_RATE_PAIRS:
-            raise ValidationError("pairs", f"at most {MAX_RATE_PAIRS} pairs per call")
         body = {
             "companyId": self._client.company_id,
             "currencyMap": {
-                check.text("pairs", source): check.text("pairs", target)
+                check.currency("pairs", source): check.currency("pairs", target)
                 for source, target in pairs.items()
             },
             "type": int(check.member("rate_type", rate_type, RateType)),
@@ -167,8 +172,12 @@ class FundsResource(Resource):
         body = self._lock_body(customer_no, trade_type, lock_type)
         body.update(
             check.drop_none(
-                lockTime=check.optional_integer("seconds", seconds, minimum=1),
-                lockEndTime=check.optional_integer("until_ms", until_ms, minimum=1),
+                lockTime=check.optional_integer(
+                    "seconds", seconds, minimum=1, maximum=check.MAX_INT32
+                ),
+                lockEndTime=check.optional_integer(
+                    "until_ms", until_ms, minimum=1, maximum=check.MAX_EPOCH_MS
+                ),
             )
         )
         await self._client._call(LOCK, body)

@@ -13,7 +13,6 @@ from typing import Any
 
 from .. import _validation as check
 from .._operation import Operation, Transport, op
-from ..errors import ValidationError
 from ..models import DepthTick, Kline, KlineType, Market, TickList, TradeTick
 from ._base import Endpoint, Resource
 
@@ -21,7 +20,8 @@ __all__ = ["MarketsResource"]
 
 FEEDS = {Market.FX_CRYPTO: "quote-b-api", Market.STOCK: "quote-stock-b-api"}
 MAX_KLINES = 1000
-MAX_BATCH = 100
+MAX_BATCH = 100  # product codes per call
+CODE_MAX = 32
 
 
 def _quote(
@@ -43,18 +43,19 @@ BATCH_KLINE: dict[Market, Operation[list[Kline] | Kline]] = {
 
 
 def _codes(codes: Sequence[str]) -> list[dict[str, str]]:
-    if isinstance(codes, str) or not codes:
-        raise ValidationError("codes", "give a non-empty list of product codes")
-    return [{"code": check.text("codes", code, max_length=32)} for code in codes]
+    return [
+        {"code": check.text("codes", code, max_length=CODE_MAX)}
+        for code in check.collection("codes", codes, max_items=MAX_BATCH)
+    ]
 
 
 def _kline_query(
     code: str, kline_type: KlineType | int, count: int, end: int, adjust_type: int
 ) -> dict[str, Any]:
     return {
-        "code": check.text("code", code, max_length=32),
+        "code": check.text("code", code, max_length=CODE_MAX),
         "kline_type": int(check.member("kline_type", kline_type, KlineType)),
-        "kline_timestamp_end": check.integer("end", end, minimum=0),
+        "kline_timestamp_end": check.integer("end", end, minimum=0, maximum=check.MAX_EPOCH_S),
         "query_kline_num": check.integer("count", count, minimum=1, maximum=MAX_KLINES),
         "adjust_type": check.integer("adjust_type", adjust_type, minimum=0, maximum=1),
     }
@@ -108,9 +109,12 @@ class MarketsResource(Resource):
     ) -> list[Kline]:
         """K-lines of up to 100 products in one call."""
         feed = check.member("market", market, Market)
-        if isinstance(codes, str) or not codes or len(codes) > MAX_BATCH:
-            raise ValidationError("codes", f"give 1 to {MAX_BATCH} product codes")
-        body = {"data_list": [_kline_query(c, kline_type, count, end, adjust_type) for c in codes]}
+        body = {
+            "data_list": [
+                _kline_query(c, kline_type, count, end, adjust_type)
+                for c in check.collection("codes", codes, max_items=MAX_BATCH)
+            ]
+        }
         data = await self._client._call(BATCH_KLINE[feed], body)
         return data if isinstance(data, list) else [data]
 

@@ -16,6 +16,8 @@ CODE_STATUS: Operation[CodeSendStatus] = op(
     "message.admin.VerificationAdminService.queryCodeSendStatus", CodeSendStatus
 )
 TITLE_MAX = 100
+SEND_TOKEN_MAX = 1024
+CONTENT_MAX = 10_000  # a message body may hold line breaks and tabs, no other controls
 
 
 class MessagesResource(Resource):
@@ -38,13 +40,13 @@ class MessagesResource(Resource):
         attempt would deliver the message twice."""
         body = check.drop_none(
             customerNo=check.text("customer_no", customer_no),
-            customerId=check.integer("customer_id", customer_id, minimum=1),
+            customerId=check.positive_id("customer_id", customer_id),
             companyId=int(self._client.company_id) if self._client.company_id.isdigit() else None,
             tradeType=int(check.member("trade_type", trade_type, TradeType)),
             title=check.text("title", title, max_length=TITLE_MAX),
-            content=check.text("content", content),
+            content=check.text("content", content, max_length=CONTENT_MAX, multiline=True),
             language=check.member("language", language, MessageLanguage).value,
-            showType=1 if popup else 0,
+            showType=1 if check.boolean("popup", popup) else 0,
             refreshType=None
             if refresh is None
             else int(check.member("refresh", refresh, RefreshType)),
@@ -64,7 +66,7 @@ class MessagesResource(Resource):
             "bizType": check.member("code_type", code_type, VerificationCodeType).value,
             "toUser": check.text("to_user", to_user),
             "code": check.text("code", code),
-            "sendToken": check.text("send_token", send_token),
+            "sendToken": check.text("send_token", send_token, max_length=SEND_TOKEN_MAX),
         }
         return await self._client._call(CODE_STATUS, body)
 

@@ -35,7 +35,7 @@ class ProductsResource(Resource):
     ) -> builtins.list[Product]:
         """Products available to a customer group, optionally matching ``name``."""
         body = check.drop_none(
-            customerGroupId=check.integer("customer_group_id", customer_group_id, minimum=1),
+            customerGroupId=check.positive_id("customer_group_id", customer_group_id),
             name=check.optional_text("name", name),
         )
         return await self._client._call(LIST, body) or []
@@ -47,9 +47,7 @@ class ProductsResource(Resource):
         body = {
             "companyId": self._client.company_id,
             "tradeType": str(int(check.member("trade_type", trade_type, TradeType))),
-            "customerGroupId": str(
-                check.integer("customer_group_id", customer_group_id, minimum=1)
-            ),
+            "customerGroupId": str(check.positive_id("customer_group_id", customer_group_id)),
         }
         return await self._client._call(BY_TRADE_TYPE, body) or []
 

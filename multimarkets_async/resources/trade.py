@@ -60,10 +60,20 @@ POSITION_KEY = RecordKey("position_id")
 LEDGER_KEY = RecordKey("bookkeep_id", "subject_id", "business_type1")  # a voucher's line
 
 
-def _sort(field: str, value: str | None, allowed: tuple[str, ...]) -> str | None:
-    if value is not None and value not in allowed:
-        raise ValidationError(field, f"must be one of {', '.join(allowed)}")
-    return value
+LANGUAGES = ("en_US", "zh_CN")
+
+
+def _sort(value: str | None, allowed: tuple[str, ...]) -> str | None:
+    return None if value is None else check.choice("sort_by", value, allowed)
+
+
+def _sort_type(ascending: bool) -> str:
+    return "asc" if check.boolean("ascending", ascending) else "desc"
+
+
+def _time(field: str, value: int | None) -> int | None:
+    """An epoch-millisecond filter."""
+    return check.optional_integer(field, value, minimum=0, maximum=check.MAX_EPOCH_MS)
 
 
 class TradeResource(Resource):
@@ -94,14 +104,15 @@ class TradeResource(Resource):
             raise ValidationError("trade_type", "positions exist in modes 1, 2 and 6")
         body = check.drop_none(
             tradeType=int(mode),
-            customerGroupId=check.integer("customer_group_id", customer_group_id, minimum=1),
-            customerId=check.integer("customer_id", customer_id, minimum=1),
+            customerGroupId=check.positive_id("customer_group_id", customer_group_id),
+            customerId=check.positive_id("customer_id", customer_id),
             customerNo=check.optional_text("customer_no", customer_no),
-            accountId=check.optional_integer("account_id", account_id, minimum=1),
-            symbolId=check.optional_integer("symbol_id", symbol_id, minimum=1),
-            sortFieldName=_sort("sort_by", sort_by, POSITION_SORT),
-            sortType="asc" if ascending else "desc",
+            accountId=check.optional_id("account_id", account_id),
+            symbolId=check.optional_id("symbol_id", symbol_id),
+            sortFieldName=_sort(sort_by, POSITION_SORT),
+            sortType=_sort_type(ascending),
         )
+        check.paging(max_items=max_items)
         return self._client._paginate(
             POSITIONS,
             body,
@@ -140,22 +151,21 @@ class TradeResource(Resource):
             raise ValidationError("trade_type", "must be 1 (CFD cross) or 2 (CFD isolated)")
         body = check.drop_none(
             tradeType=int(mode),
-            customerGroupId=check.optional_integer(
-                "customer_group_id", customer_group_id, minimum=1
-            ),
-            customerId=check.optional_integer("customer_id", customer_id, minimum=1),
+            customerGroupId=check.optional_id("customer_group_id", customer_group_id),
+            customerId=check.optional_id("customer_id", customer_id),
             customerNo=check.optional_text("customer_no", customer_no),
-            accountId=check.optional_integer("account_id", account_id, minimum=1),
-            symbolId=check.optional_integer("symbol_id", symbol_id, minimum=1),
-            orderId=check.optional_integer("order_id", order_id, minimum=1),
+            accountId=check.optional_id("account_id", account_id),
+            symbolId=check.optional_id("symbol_id", symbol_id),
+            orderId=check.optional_id("order_id", order_id),
             direction=None
             if direction is None
             else int(check.member("direction", direction, Direction)),
-            startTime=check.optional_integer("start_time", start_time, minimum=0),
-            endTime=check.optional_integer("end_time", end_time, minimum=0),
-            sortFieldName=_sort("sort_by", sort_by, ALL_POSITION_SORT),
-            sortType="asc" if ascending else "desc",
+            startTime=_time("start_time", start_time),
+            endTime=_time("end_time", end_time),
+            sortFieldName=_sort(sort_by, ALL_POSITION_SORT),
+            sortType=_sort_type(ascending),
         )
+        check.paging(start_page=start_page, max_items=max_items, reread_on_drift=reread_on_drift)
         return self._client._paginate(
             ALL_POSITIONS,
             body,
@@ -197,27 +207,24 @@ class TradeResource(Resource):
         Entries are identified by ``(bookkeep_id, subject_id, business_type1)``; an entry
         with any of them null has no identity and is never dropped as a repeat.
         """
-        if operate not in (None, 0, 1, 2):
-            raise ValidationError("operate", "must be 1 (increase) or 2 (decrease)")
-        if status not in (None, 0, 1, 2, 3):
-            raise ValidationError("status", "must be 1, 2 or 3")
-        if lang not in (None, "en_US", "zh_CN"):
-            raise ValidationError("lang", "must be 'en_US' or 'zh_CN'")
         body = check.drop_none(
-            customerId=str(check.integer("customer_id", customer_id, minimum=1)),
-            customerGroupId=str(check.integer("customer_group_id", customer_group_id, minimum=1)),
+            customerId=str(check.positive_id("customer_id", customer_id)),
+            customerGroupId=str(check.positive_id("customer_group_id", customer_group_id)),
             customerNo=check.text("customer_no", customer_no),
             tradeType=int(check.member("trade_type", trade_type, TradeType)),
-            accountId=check.optional_integer("account_id", account_id, minimum=1),
-            accountCurrency=check.optional_text("currency", currency, max_length=16),
-            businessType=check.optional_integer("business_type", business_type, minimum=0),
-            status=status,
-            startTime=check.optional_integer("start_time", start_time, minimum=0),
-            endTime=check.optional_integer("end_time", end_time, minimum=0),
-            operate=operate,
-            assetsId=check.optional_integer("assets_id", assets_id, minimum=1),
-            lang=lang,
+            accountId=check.optional_id("account_id", account_id),
+            accountCurrency=None if currency is None else check.currency("currency", currency),
+            businessType=check.optional_integer(
+                "business_type", business_type, minimum=0, maximum=check.MAX_INT32
+            ),
+            status=check.optional_integer("status", status, minimum=0, maximum=3),
+            startTime=_time("start_time", start_time),
+            endTime=_time("end_time", end_time),
+            operate=check.optional_integer("operate", operate, minimum=0, maximum=2),
+            assetsId=check.optional_id("assets_id", assets_id),
+            lang=None if lang is None else check.choice("lang", lang, LANGUAGES),
         )
+        check.paging(start_page=start_page, max_items=max_items, reread_on_drift=reread_on_drift)
         return self._client._paginate(
             CAPITAL_FLOW,
             body,
@@ -231,13 +238,13 @@ class TradeResource(Resource):
 
     async def deal(self, deal_id: int) -> TradeDeal | None:
         """One deal (execution) by id, or None if there is none."""
-        body = {"dealId": check.integer("deal_id", deal_id, minimum=1)}
+        body = {"dealId": check.positive_id("deal_id", deal_id)}
         return await self._client._call(DEAL, body)
 
     async def deals(self, order_id: int, *, trade_type: TradeType | int) -> list[TradeDeal]:
         """The deals that filled an order."""
         body = {
-            "orderId": check.integer("order_id", order_id, minimum=1),
+            "orderId": check.positive_id("order_id", order_id),
             "tradeType": int(check.member("trade_type", trade_type, TradeType)),
         }
         data = await self._client._call(ORDER_DEALS, body)
@@ -253,8 +260,8 @@ class TradeResource(Resource):
         return {
             "tradeType": int(check.member("trade_type", trade_type, TradeType)),
             "customerNo": check.text("customer_no", customer_no),
-            "customerId": check.integer("customer_id", customer_id, minimum=1),
-            "customerGroupId": check.integer("customer_group_id", customer_group_id, minimum=1),
+            "customerId": check.positive_id("customer_id", customer_id),
+            "customerGroupId": check.positive_id("customer_group_id", customer_group_id),
         }
 
     async def cancel_pending_orders(

@@ -502,9 +502,14 @@ class SandboxApp:
 
     def _random_fault(self, is_auth: bool) -> Fault | None:
         """A seeded random fault: ``fault_rates`` per kind, else ``fault_rate`` spread evenly
-        over ``fault_kinds``. The auth call is left alone."""
+        over ``fault_kinds``. A login gets a transient fault at ``auth_fault_rate``."""
         config = self.config
-        if is_auth or not (config.fault_rate > 0 or config.fault_rates):
+        if is_auth:
+            if config.auth_fault_rate <= 0 or self._chaos.random() >= config.auth_fault_rate:
+                return None
+            kind = self._chaos.choice(AUTH_FAULT_KINDS)
+            return chaos_fault(kind, config.slow_delay, config.retry_after)
+        if not (config.fault_rate > 0 or config.fault_rates):
             return None
         draw = self._chaos.random()
         rates = config.fault_rates or {
@@ -847,6 +852,10 @@ def _html_error(status: int) -> web.Response:
         "</body>\r\n</html>\r\n"
     )
     return web.Response(body=page.encode(), status=status, content_type="text/html")
+
+
+AUTH_FAULT_KINDS = ("500", "502", "503", "reset")
+"""The transient faults a login may meet (``auth_fault_rate``)."""
 
 
 def chaos_fault(kind: str, slow_delay: float, retry_after: float) -> Fault:

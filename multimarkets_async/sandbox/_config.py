@@ -25,6 +25,7 @@ class SandboxConfig:
     fault_rate: float = 0.0  # share of business calls that get a random fault
     fault_kinds: tuple[str, ...] = DEFAULT_FAULT_KINDS  # drawn evenly for `fault_rate`
     fault_rates: dict[str, float] = field(default_factory=dict)  # or a rate for each kind
+    auth_fault_rate: float = 0.0  # share of login calls that get a transient fault (5xx, reset)
     slow_delay: float = 2.0  # seconds a "slow" fault holds the response back
     retry_after: float = 1.0  # Retry-After of a random 429
     insert_per_call: int = 0  # customers signed up before each customer-list call

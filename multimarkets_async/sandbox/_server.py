@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import random
 from collections import Counter
 from types import TracebackType
@@ -14,6 +15,9 @@ from ._backoffice import Backoffice
 from ._config import SandboxConfig
 from ._data import CustomerStore
 from ._faults import Fault, FaultKind
+
+SHUTDOWN_GRACE = 0.25
+"""Seconds a stopping sandbox lets requests in progress finish."""
 
 
 class Sandbox:
@@ -56,10 +60,25 @@ class Sandbox:
     # -- lifecycle ------------------------------------------------------------------------
 
     async def start(self) -> None:
-        runner = web.AppRunner(self._app.make_app(), access_log=None, handle_signals=False)
+        # Stopping abandons requests still held (slow faults, long latency) after a short grace,
+        # rather than aiohttp's default minute.
+        runner = web.AppRunner(
+            self._app.make_app(),
+            access_log=None,
+            handle_signals=False,
+            shutdown_timeout=SHUTDOWN_GRACE,
+        )
         await runner.setup()
         site = web.TCPSite(runner, self._host, self._port)
-        await site.start()
+        try:
+            await site.start()
+        except OSError as exc:  # the port is taken or not ours, the host unknown
+            await runner.cleanup()
+            reason = os.strerror(exc.errno) if exc.errno and exc.errno > 0 else exc.strerror
+            raise OSError(
+                exc.errno,
+                f"the sandbox cannot listen on {self._host}:{self._port}: {reason or exc}",
+            ) from None
         self._runner = runner
         self.port = int(runner.addresses[0][1])
 

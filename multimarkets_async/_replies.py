@@ -1,0 +1,215 @@
+"""Reading one HTTP reply: ``data``, or the typed error it stands for.
+
+Every way a reply can be wrong ends here as a ``MultiMarketsError``: a failure envelope maps
+to the error class of its code (``errors``), a redirect to ``RedirectError``, anything that is
+not a usable envelope (HTML, truncated or non-JSON bytes, invalid UTF-8, absurd nesting, the
+wrong shape) to ``UndecodableResponseError`` naming the operation, status and trace. A
+failure on the wire maps to a ``TransportError``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, TypeVar, cast
+
+import aiohttp
+import msgspec
+
+from ._operation import Operation
+from .errors import (
+    APIConnectionError,
+    APIError,
+    APITimeoutError,
+    RateLimitError,
+    RedirectError,
+    TransportError,
+    UndecodableResponseError,
+    error_class_for_code,
+)
+from .models import LooseEnvelope, QuoteEnvelope
+
+T = TypeVar("T")
+
+QUOTE_OK = 200
+UNREADABLE = (msgspec.DecodeError, UnicodeDecodeError, RecursionError)
+"""What decoding hostile bytes can raise (msgspec raises the last two as they are)."""
+
+
+def decode(
+    operation: Operation[T], status: int, headers: Mapping[str, str], raw: bytes, trace: str
+) -> T:
+    """``data`` of a successful reply, else the typed error. The typed decoder runs first
+    (the fast path); a failure's ``data`` may have any shape, so failures are read again
+    with the operation's loose envelope."""
+    if 300 <= status < 400:
+        raise RedirectError(
+            biz_type=operation.biz_type,
+            http_status=status,
+            location=headers.get("Location"),
+            trace=trace,
+        )
+    reason = ""
+    if status == 200:
+        try:
+            envelope = operation.decoder.decode(raw)
+        except UNREADABLE as exc:
+            reason = _why(exc)
+        else:
+            failure = _verdict(envelope)
+            if failure is None:
+                return cast(T, envelope.data)
+            raise _api_error(operation, status, headers, trace, failure)
+    try:
+        loose: Any = _LOOSE_DECODERS[operation.is_quote].decode(raw)
+    except UNREADABLE as exc:
+        loose = None
+        reason = reason or _why(exc)
+    recognised = loose is not None and _is_envelope(loose)
+    failure = _verdict(loose) if recognised else None
+    if status == 429:
+        raise _api_error(operation, status, headers, trace, failure or _Failure("HTTP_429"))
+    if failure is not None:
+        raise _api_error(operation, status, headers, trace, failure)
+    if recognised and status == 200:
+        reason = f"data does not match the expected shape: {reason}"
+    elif recognised:
+        reason = "success envelope with a non-200 status"
+    elif not reason:
+        reason = "not a JSON envelope"
+    if status in (404, 405) or (status == 200 and raw.lstrip()[:1] == b"<"):
+        # No such path, or a web page where the API should be: most likely not the API's URL.
+        reason += "; check base_url (it should end in /openapi-b)"
+    raise UndecodableResponseError(
+        reason,
+        biz_type=operation.biz_type,
+        http_status=status,
+        trace=trace,
+        body=_quotable(operation, raw),
+    )
+
+
+def unreadable(
+    operation: Operation[Any], raw: bytes | msgspec.Raw, trace: str, exc: Exception
+) -> Exception:
+    """The error for a successful reply whose content cannot be used (e.g. a login reply
+    without a token)."""
+    return UndecodableResponseError(
+        _why(exc),
+        biz_type=operation.biz_type,
+        http_status=200,
+        trace=trace,
+        body=_quotable(operation, bytes(raw)),
+    )
+
+
+WITHHELD = b"(withheld: this reply may hold secrets)"
+
+
+def _quotable(operation: Operation[Any], raw: bytes) -> bytes:
+    """What an error may quote of a reply's body."""
+    return WITHHELD if operation.secret_reply and raw else raw
+
+
+def _why(exc: BaseException) -> str:
+    if isinstance(exc, RecursionError):
+        return "nested too deeply to decode"
+    if isinstance(exc, UnicodeDecodeError):
+        return "not valid UTF-8"
+    return str(exc)
+
+
+@dataclass(frozen=True, slots=True)
+class _Failure:
+    """A failure reply, whichever envelope it came in."""
+
+    code: str
+    msg: str | None = None
+    msg_params: str | None = None
+    biz_code: str | None = None
+    data: Any = None
+
+
+class _LooseQuote(msgspec.Struct):
+    ret: int | None = None
+    msg: str | None = None
+
+
+_LOOSE_DECODERS: dict[bool, msgspec.json.Decoder[Any]] = {
+    False: msgspec.json.Decoder(LooseEnvelope, strict=False),
+    True: msgspec.json.Decoder(_LooseQuote, strict=False),
+}
+
+
+def _is_envelope(envelope: Any) -> bool:
+    return (envelope.ret if isinstance(envelope, _LooseQuote) else envelope.code) is not None
+
+
+def _verdict(envelope: Any) -> _Failure | None:
+    """None for success; else the failure. Standard replies succeed on ``code == "0"``,
+    market-data replies on ``ret == 200`` (their failures get codes ``QUOTE_<ret>``)."""
+    if isinstance(envelope, (QuoteEnvelope, _LooseQuote)):
+        return None if envelope.ret == QUOTE_OK else _Failure(f"QUOTE_{envelope.ret}", envelope.msg)
+    if envelope.code is not None and str(envelope.code) == "0":
+        return None
+    return _Failure(
+        str(envelope.code), envelope.msg, envelope.msg_params, envelope.biz_code, envelope.data
+    )
+
+
+def _api_error(
+    operation: Operation[Any],
+    status: int,
+    headers: Mapping[str, str],
+    trace: str,
+    failure: _Failure,
+) -> APIError:
+    cls = RateLimitError if status == 429 else error_class_for_code(failure.code)
+    error = cls(
+        failure.code,
+        biz_type=operation.biz_type,
+        server_message=failure.msg,
+        msg_params=failure.msg_params,
+        trace=trace,
+        biz_code=failure.biz_code,
+        http_status=status,
+        data=failure.data,
+    )
+    if isinstance(error, RateLimitError):
+        error.retry_after = retry_after(headers)
+    return error
+
+
+def transport_error(exc: BaseException, biz_type: str, trace: str) -> TransportError | None:
+    """The SDK error for a failure on the wire, or None if ``exc`` is not one."""
+    if isinstance(exc, asyncio.TimeoutError | aiohttp.ServerTimeoutError):
+        return APITimeoutError(
+            f"timed out ({type(exc).__name__})",
+            biz_type=biz_type,
+            trace=trace,
+            request_sent=not isinstance(exc, aiohttp.ConnectionTimeoutError),
+        )
+    if isinstance(exc, aiohttp.ClientError | OSError):
+        return APIConnectionError(
+            f"{type(exc).__name__}: {exc}",
+            biz_type=biz_type,
+            trace=trace,
+            request_sent=not isinstance(exc, aiohttp.ClientConnectorError),
+        )
+    return None
+
+
+def retry_after(headers: Mapping[str, str]) -> float | None:
+    """Seconds a ``Retry-After`` header asks for (``inf`` for absurd values), or None."""
+    value = headers.get("Retry-After")
+    if value is None:
+        return None
+    try:
+        seconds = float(value)
+    except ValueError:
+        return None
+    if math.isnan(seconds):
+        return math.inf
+    return max(0.0, seconds)
