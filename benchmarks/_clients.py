@@ -27,7 +27,7 @@ import msgspec
 import pydantic
 
 import multimarkets_async as mm
-from multimarkets_async.sandbox._data import WIRE_FIELDS
+from multimarkets_async.sandbox.state.customers import WIRE_FIELDS
 
 # Every client's process imports the same modules, so peak RSS compares like with like.
 _ = (httpx, pydantic)

@@ -167,7 +167,7 @@ def decode_only(rounds: int) -> dict[str, float]:
     from _clients import _pydantic_envelope, bare_models
 
     from multimarkets_async.resources.customers import PAGE
-    from multimarkets_async.sandbox._data import generate_customer
+    from multimarkets_async.sandbox.state.customers import generate_customer
 
     records = [generate_customer(0, i) for i in range(1, PAGE_SIZE + 1)]
     body = msgspec.json.encode(

@@ -8,8 +8,8 @@ async with mm.ManagerClient() as client:          # credentials from MULTIMARKET
 """
 
 from ._budget import RateLimitState
+from ._call import ResponseInfo
 from ._config import PRODUCTION_BASE_URL, TEST_BASE_URL, TEST_BASE_URL_SPEC, Timeout
-from ._pipeline import ResponseInfo
 from ._retry import Retry
 from ._version import __version__
 from .client import ManagerClient

@@ -1,21 +1,90 @@
-"""Token provider: fetches the token lazily, shares one login among concurrent callers.
+"""The token provider: the login call, and the token and company profile it gives, shared
+single-flight among concurrent callers.
 
 A login is one request, never a retry loop of its own: it runs inside the attempt of the call
-that needed it, so the call's one retry loop and deadline bound it like any other request.
+that needed it, so the call's one retry loop and deadline bound it like any other request. It
+is sent through the pipeline's one send path (``SendLogin``), which this module does not know.
 """
 
 from __future__ import annotations
 
+import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
 
 import anyio
+import msgspec
 
-from ._config import Secret
+from . import _replies
+from ._call import ReplyInfo
+from ._config import Secret, header_safe
+from ._operation import Operation, op
+from .models import AuthResult, CompanyProfile
+
+log = logging.getLogger("multimarkets_async")
+
+AUTH: Operation[msgspec.Raw] = op(
+    "admin.admin.CompanyAuthDubboService.auth",
+    msgspec.Raw,
+    version=None,
+    path_prefix="/auth",
+    needs_token=False,
+    secret_reply=True,
+)
+
+_auth_result_decoder = msgspec.json.Decoder(AuthResult, strict=False)
+_profile_decoder = msgspec.json.Decoder(CompanyProfile, strict=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Grant:
+    """What a login gives: the token and the company profile."""
+
+    token: str
+    company: CompanyProfile
+
+
+Login = Callable[[], Awaitable[Grant]]
+"""One login request (no retries of its own)."""
+
+SendLogin = Callable[[Operation[msgspec.Raw], Mapping[str, Any], ReplyInfo], Awaitable[msgspec.Raw]]
+"""Sends one request and returns its ``data``, filling in the reply's trace."""
+
+
+class CredentialsLogin:
+    """Logs in with the app id and secret: sends the login operation through ``send`` and
+    reads the token and the company profile from its reply."""
+
+    def __init__(self, app_id: str, app_secret: Secret, send: SendLogin) -> None:
+        self._app_id = app_id
+        self._app_secret = app_secret
+        self._send = send
+
+    def __repr__(self) -> str:
+        return f"<CredentialsLogin app_id={self._app_id!r}>"
+
+    async def __call__(self) -> Grant:
+        body = {"appId": self._app_id, "appSecret": self._app_secret.reveal()}
+        reply = ReplyInfo()
+        raw = await self._send(AUTH, body, reply)
+        trace = reply.trace or ""
+        try:
+            result = _auth_result_decoder.decode(raw)
+            profile = _profile_decoder.decode(raw)
+        except (*_replies.UNREADABLE, TypeError) as exc:
+            raise _replies.unreadable(AUTH, raw, trace, exc) from None
+        if not result.token or not header_safe(result.token):
+            reason = ValueError("the token is empty or not a valid header value")
+            raise _replies.unreadable(AUTH, raw, trace, reason)
+        log.debug("logged in for company %s", result.id)
+        return Grant(result.token, profile)
 
 
 class TokenProvider:
-    """Holds the current token and renews it single-flight.
+    """Holds the current token (and the company profile of its login) and renews it
+    single-flight.
 
     When many tasks need a token at once, the first to take the lock logs in; the others reuse
     its token when they get the lock. A failed login is shared the same way, and for
@@ -23,10 +92,14 @@ class TokenProvider:
     failing login server sees about one login per retry round, not one per caller.
     """
 
-    def __init__(self, login: Callable[[], Awaitable[str]], cooldown: float) -> None:
+    def __init__(
+        self, login: Login, cooldown: float, *, clock: Callable[[], float] = time.monotonic
+    ) -> None:
         self._login = login
         self._cooldown = cooldown
+        self._clock = clock
         self._token: Secret | None = None
+        self._company: CompanyProfile | None = None
         self._lock = anyio.Lock()
         self._failed: tuple[Exception, float] | None = None  # the error, and until when
 
@@ -49,17 +122,18 @@ class TokenProvider:
             if current is not None and current.reveal() != stale:
                 return current.reveal()
             failed = self._failed
-            if failed is not None and time.monotonic() < failed[1]:
+            if failed is not None and self._clock() < failed[1]:
                 raise failed[0]
             try:
-                token = await self._login()
+                grant = await self._login()
             except Exception as exc:
-                self._failed = (exc, time.monotonic() + self._cooldown)
+                self._failed = (exc, self._clock() + self._cooldown)
                 self._token = None
                 raise
             self._failed = None
-            self._token = Secret(token)
-            return token
+            self._token = Secret(grant.token)
+            self._company = grant.company
+            return grant.token
 
     def invalidate(self, token: str) -> None:
         """Forget ``token`` (refused by the server); the next caller logs in again."""
@@ -70,3 +144,8 @@ class TokenProvider:
     def current(self) -> str | None:
         """The token held now, if any."""
         return None if self._token is None else self._token.reveal()
+
+    @property
+    def company(self) -> CompanyProfile | None:
+        """The company profile of the latest successful login (None before the first)."""
+        return self._company

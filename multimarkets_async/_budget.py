@@ -68,12 +68,14 @@ class BudgetExhausted(Exception):
         self.wait = wait
 
 
-class _Endpoint:
-    __slots__ = ("changed", "limit", "pending", "remaining", "reset_at", "window")
+class _Window:
+    """One endpoint's budget: what its replies said of the current rate-limit window."""
+
+    __slots__ = ("changed", "length", "limit", "pending", "remaining", "reset_at")
 
     def __init__(self) -> None:
         self.limit: int | None = None
-        self.window: float | None = None
+        self.length: float | None = None  # seconds
         self.remaining: int | None = None  # None: nothing known, no gating
         self.reset_at: float | None = None  # end of the current window, once known
         self.pending = 0  # sent, reply not yet seen
@@ -91,37 +93,38 @@ class _Endpoint:
 
 
 class RateLimitBudget:
-    """Budgets for every endpoint (bizType) a client calls."""
+    """Budgets for every endpoint (bizType) a client calls. ``clock`` gives the current
+    time in seconds (``time.monotonic``, the event loop's clock, unless a test injects one)."""
 
     def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
         self._clock = clock
-        self._endpoints: dict[str, _Endpoint] = {}
+        self._windows: dict[str, _Window] = {}
 
-    def _endpoint(self, key: str) -> _Endpoint:
-        endpoint = self._endpoints.get(key)
-        if endpoint is None:
-            endpoint = self._endpoints[key] = _Endpoint()
-        return endpoint
+    def _window(self, key: str) -> _Window:
+        window = self._windows.get(key)
+        if window is None:
+            window = self._windows[key] = _Window()
+        return window
 
     async def acquire(self, key: str, cap: float) -> None:
         """Wait until the endpoint's budget allows one more call, then take it. Raises
         ``BudgetExhausted`` at once when that would mean waiting longer than ``cap`` seconds
         or beyond the caller's deadline."""
-        endpoint = self._endpoint(key)
-        while not endpoint.available(self._clock()):
-            changed = endpoint.changed
-            if endpoint.reset_at is None:
-                if endpoint.pending == 0:
+        window = self._window(key)
+        while not window.available(self._clock()):
+            changed = window.changed
+            if window.reset_at is None:
+                if window.pending == 0:
                     break  # no reply on its way to tell more: the server will say
                 await changed.wait()  # a reply in flight will say when the window ends
                 continue
-            wait = max(endpoint.reset_at - self._clock(), 0.0)
-            deadline = anyio.current_effective_deadline()
-            if wait > cap or self._clock() + wait > deadline:
+            wait = max(window.reset_at - self._clock(), 0.0)
+            left = anyio.current_effective_deadline() - anyio.current_time()
+            if wait > cap or wait > left:
                 raise BudgetExhausted(wait)
             with anyio.move_on_after(wait):
                 await changed.wait()
-        endpoint.pending += 1
+        window.pending += 1
 
     def settle(
         self,
@@ -134,42 +137,31 @@ class RateLimitBudget:
     ) -> None:
         """Record the reply (or the failure, with ``headers`` None) of a call taken earlier.
         No window is remembered as ending more than ``cap`` seconds from now."""
-        endpoint = self._endpoint(key)
-        endpoint.pending = max(0, endpoint.pending - 1)
+        window = self._window(key)
+        window.pending = max(0, window.pending - 1)
         now = self._clock()
         if headers is not None:
             state = RateLimitState.from_headers(headers)
-            limit, remaining, window = state.limit, state.remaining, state.window
+            limit, remaining, length = state.limit, state.remaining, state.window
             if limit is not None and limit >= 1:
-                endpoint.limit = limit
-            if window is not None and window > 0:
-                endpoint.window = min(window, cap)
-            if remaining is not None and endpoint.window is not None:
-                if endpoint.reset_at is None:
-                    endpoint.reset_at = now + endpoint.window
-                    endpoint.remaining = remaining
+                window.limit = limit
+            if length is not None and length > 0:
+                window.length = min(length, cap)
+            if remaining is not None and window.length is not None:
+                if window.reset_at is None:
+                    window.reset_at = now + window.length
+                    window.remaining = remaining
                 else:
-                    current = endpoint.remaining
-                    endpoint.remaining = remaining if current is None else min(current, remaining)
+                    current = window.remaining
+                    window.remaining = remaining if current is None else min(current, remaining)
         if rate_limited:
-            wait = retry_after if retry_after is not None else endpoint.window
+            wait = retry_after if retry_after is not None else window.length
             if wait is not None:  # else the caller's backoff decides the wait
-                endpoint.remaining = 0
-                endpoint.reset_at = max(endpoint.reset_at or 0.0, now + min(wait, cap))
-        endpoint.notify()
+                window.remaining = 0
+                window.reset_at = max(window.reset_at or 0.0, now + min(wait, cap))
+        window.notify()
 
     def blocked(self, key: str) -> bool:
         """Whether callers of ``key`` must wait for the current window to end."""
-        endpoint = self._endpoint(key)
-        return endpoint.reset_at is not None and not endpoint.available(self._clock())
-
-    def snapshot(self, key: str) -> dict[str, float | int | None]:
-        """The budget as currently understood (for logs and tests)."""
-        endpoint = self._endpoint(key)
-        return {
-            "limit": endpoint.limit,
-            "window": endpoint.window,
-            "remaining": endpoint.remaining,
-            "pending": endpoint.pending,
-            "reset_in": None if endpoint.reset_at is None else endpoint.reset_at - self._clock(),
-        }
+        window = self._window(key)
+        return window.reset_at is not None and not window.available(self._clock())

@@ -8,7 +8,7 @@ from typing import Any, Generic, Literal, TypeVar
 import msgspec
 
 from ._config import API_VERSION, TRADE_API_GROUP
-from .models import Envelope, QuoteEnvelope, dec_hook
+from ._dialect import MARKET_DATA_BODY, MARKET_DATA_QUERY, STANDARD, Dialect
 
 T = TypeVar("T")
 
@@ -16,6 +16,12 @@ Transport = Literal["biz", "quote-query", "quote-body"]
 """``biz``: POST JSON with the standard headers and envelope. ``quote-query``: market-data GET
 with ``token`` and the JSON request in the ``query`` parameter. ``quote-body``: market-data GET
 with the JSON request as the body."""
+
+DIALECTS: dict[Transport, Dialect] = {
+    "biz": STANDARD,
+    "quote-query": MARKET_DATA_QUERY,
+    "quote-body": MARKET_DATA_BODY,
+}
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -26,7 +32,8 @@ class Operation(Generic[T]):
     blindly once a request may have reached the server, unless they are ``idempotent`` (a
     repeat has no further effect: setting a lock, cancelling pending orders). Errors never
     quote the reply of a ``secret_reply`` operation (the login's holds the token and echoes
-    the app secret).
+    the app secret). ``dialect`` follows from ``transport``: how requests are sent and replies
+    read.
     """
 
     biz_type: str
@@ -39,24 +46,23 @@ class Operation(Generic[T]):
     needs_token: bool = True
     transport: Transport = "biz"
     secret_reply: bool = False
+    dialect: Dialect = field(init=False, repr=False)
     decoder: msgspec.json.Decoder[Any] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
-        envelope = QuoteEnvelope if self.is_quote else Envelope
-        decoder = msgspec.json.Decoder(
-            envelope[self.response_type],
-            strict=False,
-            dec_hook=dec_hook,
-        )
-        object.__setattr__(self, "decoder", decoder)
+        dialect = DIALECTS[self.transport]
+        object.__setattr__(self, "dialect", dialect)
+        object.__setattr__(self, "decoder", dialect.decoder(self.response_type))
 
     @property
     def is_quote(self) -> bool:
+        """Whether this is a market-data operation."""
         return self.transport != "biz"
 
     @property
     def http_method(self) -> str:
-        return "GET" if self.is_quote else "POST"
+        """``POST`` or ``GET``, as the operation's dialect sends it."""
+        return self.dialect.method
 
     @property
     def path(self) -> str:

@@ -1,11 +1,13 @@
 """The one request path every operation goes through.
 
-A call is one bounded retry loop inside one deadline (``Timeout.total``). Each attempt takes a
-slot in the endpoint's rate-limit budget, a token (logging in, single-flight, when there is
-none or the last one was refused: the login is part of the attempt, not a loop of its own),
-then sends the request (``Timeout.connect``/``read`` per attempt; redirects are never
-followed) and reads the reply into ``data`` or a typed error (``_replies``). Failures are
-retried by one policy (``_retry``), waits included in the deadline.
+A call is one bounded retry loop inside one deadline (``Timeout.total``). Each attempt asks
+the token provider (``_auth``) for a token (it logs in, single-flight, when there is none or
+the last one was refused: the login is part of the attempt, not a loop of its own, and its
+request goes out through ``_send`` like any other), takes a slot in the endpoint's rate-limit
+budget (``_budget``), then sends the request as the operation's dialect says (``_dialect``;
+``Timeout.connect``/``read`` per attempt; redirects are never followed) and reads the reply
+into ``data`` or a typed error (``_replies``). Failures are retried by one policy
+(``_retry``), waits included in the deadline.
 """
 
 from __future__ import annotations
@@ -24,11 +26,13 @@ import anyio
 import msgspec
 
 from . import _replies
-from ._auth import TokenProvider
-from ._budget import BudgetExhausted, RateLimitBudget, RateLimitState
-from ._config import DEFAULT_TIMEOUT, Secret, Timeout, header_safe
-from ._operation import Operation, op
-from ._retry import DEFAULT_RETRY, Retry, is_retryable, was_not_processed
+from ._auth import AUTH, CredentialsLogin, TokenProvider
+from ._budget import BudgetExhausted, RateLimitBudget
+from ._call import CallOptions, Reconcile, ReplyInfo, ResponseInfo
+from ._config import Secret
+from ._dialect import Identity, Request
+from ._operation import Operation
+from ._retry import Retry, should_retry, was_not_processed
 from .errors import (
     RATE_LIMIT_CODE,
     APITimeoutError,
@@ -38,69 +42,18 @@ from .errors import (
     MultiMarketsError,
     RateLimitError,
 )
-from .models import AuthResult, CompanyProfile
+from .models import CompanyProfile
 
 T = TypeVar("T")
 
 log = logging.getLogger("multimarkets_async")
 
-AUTH = op(
-    "admin.admin.CompanyAuthDubboService.auth",
-    msgspec.Raw,
-    version=None,
-    path_prefix="/auth",
-    needs_token=False,
-    secret_reply=True,
-)
-
 _encoder = msgspec.json.Encoder()
-_auth_result_decoder = msgspec.json.Decoder(AuthResult, strict=False)
-_profile_decoder = msgspec.json.Decoder(CompanyProfile, strict=False)
 
 
 def new_trace() -> str:
     """A unique trace id. Never ``x-...``: that prefix switches the gateway to secure mode."""
     return "mm-" + secrets.token_hex(12)
-
-
-@dataclass(frozen=True, slots=True)
-class ResponseInfo:
-    """One HTTP response of a call, as ``on_response`` hooks see it: the operation, the
-    attempt it answered, its status, headers (rate-limit state among them), trace id and how
-    long it took."""
-
-    biz_type: str
-    attempt: int
-    http_status: int
-    headers: Mapping[str, str]
-    trace: str
-    seconds: float
-
-    @property
-    def rate_limit(self) -> RateLimitState:
-        """The endpoint's rate-limit state as this response reports it."""
-        return RateLimitState.from_headers(self.headers)
-
-
-ResponseHook = Callable[[ResponseInfo], object]
-"""Called with every response of a call; may be a coroutine function."""
-
-
-@dataclass(frozen=True, slots=True)
-class CallOptions:
-    """Per-call settings: time limits, retry policy, response hook."""
-
-    timeout: Timeout = DEFAULT_TIMEOUT
-    retry: Retry = DEFAULT_RETRY
-    on_response: ResponseHook | None = None
-
-
-@dataclass(slots=True)
-class ReplyInfo:
-    """Filled in by a call that succeeds: the trace id and HTTP status of the reply used."""
-
-    trace: str | None = None
-    http_status: int | None = None
 
 
 @dataclass(slots=True)
@@ -112,10 +65,6 @@ class _Attempts:
     trace: str | None = None
     sent: bool = False
     waits: list[float] = field(default_factory=list)
-
-
-Reconcile = Callable[[], Awaitable[T | None]]
-"""After a write failed ambiguously: the write's result if it took effect, else None."""
 
 
 class Pipeline:
@@ -138,21 +87,18 @@ class Pipeline:
         proxy: str | None = None,
     ) -> None:
         self._base_url = base_url
-        self._company_id = company_id
-        self._app_id = app_id
-        self._app_secret = app_secret
-        self._lang = lang
+        self._identity = Identity(company_id, lang)
         self._user_agent = user_agent
         self._session = session
         self._closed = closed
-        self._auth = TokenProvider(self._login, cooldown=login_options.retry.base)
+        login = CredentialsLogin(app_id, app_secret, self._send_login)
+        self._auth = TokenProvider(login, cooldown=login_options.retry.base)
         self._login_options = login_options
         self._market_token = market_token
         self._proxy = proxy
         self._loop: asyncio.AbstractEventLoop | None = None
         self._calls: set[anyio.CancelScope] = set()
         self.budget = RateLimitBudget()
-        self.company: CompanyProfile | None = None
 
     def abort(self) -> None:
         """End every call in progress with ``ClientClosedError`` (the client is closing)."""
@@ -183,26 +129,19 @@ class Pipeline:
 
         return await self._retrying(operation, options, attempt, reconcile)
 
-    async def relogin(self) -> CompanyProfile:
-        """Log in again now, replacing the token held, and return the company profile."""
-        stale = self._auth.current
+    async def login(self, *, renew: bool) -> CompanyProfile:
+        """Log in now (with ``renew``, again, replacing the token held; else only if there is
+        no token yet) and return the company profile."""
+        stale = self._auth.current if renew else None
+        auth = self._auth
 
-        async def attempt(number: int) -> None:
-            await self._auth.renew(stale=stale)
-
-        await self._retrying(AUTH, self._login_options, attempt)
-        assert self.company is not None
-        return self.company
-
-    async def ensure_login(self) -> CompanyProfile:
-        """Log in now if needed and return the company profile."""
-
-        async def attempt(number: int) -> None:
-            await self._auth.get()
+        async def attempt(number: int) -> str:
+            return await (auth.renew(stale=stale) if renew else auth.get())
 
         await self._retrying(AUTH, self._login_options, attempt)
-        assert self.company is not None
-        return self.company
+        company = auth.company
+        assert company is not None
+        return company
 
     # -- the one retry loop -----------------------------------------------------------------
 
@@ -261,11 +200,7 @@ class Pipeline:
                 free = refused and not renewed
                 if free:
                     renewed, allowed = True, allowed + 1  # one renewal comes free, at once
-                retryable = is_retryable(error)
-                if isinstance(error, RateLimitError) and (error.retry_after or 0) > (
-                    policy.max_retry_after
-                ):
-                    retryable = False  # the server asks for longer than we may wait
+                retryable = should_retry(error, policy)
                 # A failure before the request went out (the login, the budget) cannot have
                 # made a write take effect.
                 may_have_acted = (
@@ -321,12 +256,7 @@ class Pipeline:
         reply: ReplyInfo | None,
     ) -> T:
         """One request, after a token (and a login, if there is none) has been obtained."""
-        if operation.is_quote and self._market_token is not None:
-            token: str | None = self._market_token.reveal()
-        elif not operation.needs_token:
-            token = None
-        else:
-            token = await self._auth.get()
+        token = await self._token(operation)
         try:
             return await self._send(operation, payload, token, options, number, reply)
         except AuthenticationError as error:
@@ -335,43 +265,22 @@ class Pipeline:
                 self._auth.invalidate(token)
             raise
 
-    async def _login(self) -> str:
-        """One login request (the caller's attempt: retried by the caller's loop)."""
-        body = {"appId": self._app_id, "appSecret": self._app_secret.reveal()}
-        payload = _encoder.encode(body)
-        reply = ReplyInfo()
-        raw = await self._send(AUTH, payload, None, self._login_options, 1, reply)
-        trace = reply.trace or ""
-        try:
-            result = _auth_result_decoder.decode(raw)
-            profile = _profile_decoder.decode(raw)
-        except (*_replies.UNREADABLE, TypeError) as exc:
-            raise _replies.unreadable(AUTH, raw, trace, exc) from None
-        if not result.token or not header_safe(result.token):
-            reason = ValueError("the token is empty or not a valid header value")
-            raise _replies.unreadable(AUTH, raw, trace, reason)
-        self.company = profile
-        log.debug("logged in for company %s", result.id)
-        return result.token
+    async def _token(self, operation: Operation[Any]) -> str | None:
+        """The token ``operation`` is sent with: the market-data token where its dialect takes
+        it and the client has one, else the login's (logging in if needed), if it needs one."""
+        if operation.dialect.market_token and self._market_token is not None:
+            return self._market_token.reveal()
+        if not operation.needs_token:
+            return None
+        return await self._auth.get()
 
-    def _headers(self, operation: Operation[Any], token: str | None, trace: str) -> dict[str, str]:
-        headers = {
-            "Content-Type": "application/json",
-            "User-Agent": self._user_agent,
-            "trace": trace,
-        }
-        if operation.needs_token and not operation.is_quote:
-            headers["companyId"] = self._company_id
-            headers["timestamp"] = str(int(time.time() * 1000))
-            if token is not None:
-                headers["token"] = token
-            if operation.version is not None:
-                headers["version"] = operation.version
-            if operation.group is not None:
-                headers["group"] = operation.group
-            if self._lang is not None:
-                headers["lang"] = self._lang
-        return headers
+    async def _send_login(
+        self, operation: Operation[msgspec.Raw], body: Mapping[str, Any], reply: ReplyInfo
+    ) -> msgspec.Raw:
+        """The login's one request (its attempt is the caller's: retried by the caller's
+        loop), with the client's own options."""
+        payload = _encoder.encode(body)
+        return await self._send(operation, payload, None, self._login_options, 1, reply)
 
     async def _send(
         self,
@@ -393,20 +302,17 @@ class Pipeline:
         timeout = options.timeout
         limits = aiohttp.ClientTimeout(sock_connect=timeout.connect, sock_read=timeout.read)
         started = time.perf_counter()
-        params: dict[str, str] | None = None
-        if operation.is_quote:  # market data: GET, token in the query string
-            payload = b'{"trace":' + _encoder.encode(trace) + b',"data":' + payload + b"}"
-            params = {"token": token or ""}
-            if operation.transport == "quote-query":
-                params["query"] = payload.decode()
-                payload = b""
+        dialect = operation.dialect
+        outgoing = dialect.outgoing(Request(operation, payload, token, trace, self._identity))
+        headers = {"Content-Type": "application/json", "User-Agent": self._user_agent}
+        headers["trace"] = trace
         try:
             async with self._session().request(
-                operation.http_method,
+                dialect.method,
                 url,
-                params=params,
-                data=payload or None,
-                headers=self._headers(operation, token, trace),
+                params=outgoing.params,
+                data=outgoing.data or None,
+                headers=headers | outgoing.headers,
                 timeout=limits,
                 allow_redirects=False,
                 proxy=self._proxy,

@@ -12,12 +12,12 @@ from __future__ import annotations
 import asyncio
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any, TypeVar, cast
 
 import aiohttp
 import msgspec
 
+from ._dialect import Failure
 from ._operation import Operation
 from .errors import (
     APIConnectionError,
@@ -29,11 +29,9 @@ from .errors import (
     UndecodableResponseError,
     error_class_for_code,
 )
-from .models import LooseEnvelope, QuoteEnvelope
 
 T = TypeVar("T")
 
-QUOTE_OK = 200
 UNREADABLE = (msgspec.DecodeError, UnicodeDecodeError, RecursionError)
 """What decoding hostile bytes can raise (msgspec raises the last two as they are)."""
 
@@ -43,7 +41,8 @@ def decode(
 ) -> T:
     """``data`` of a successful reply, else the typed error. The typed decoder runs first
     (the fast path); a failure's ``data`` may have any shape, so failures are read again
-    with the operation's loose envelope."""
+    with the loose envelope of the operation's dialect."""
+    dialect = operation.dialect
     if 300 <= status < 400:
         raise RedirectError(
             biz_type=operation.biz_type,
@@ -58,19 +57,19 @@ def decode(
         except UNREADABLE as exc:
             reason = _why(exc)
         else:
-            failure = _verdict(envelope)
+            failure = dialect.verdict(envelope)
             if failure is None:
                 return cast(T, envelope.data)
             raise _api_error(operation, status, headers, trace, failure)
     try:
-        loose: Any = _LOOSE_DECODERS[operation.is_quote].decode(raw)
+        loose: Any = dialect.loose.decode(raw)
     except UNREADABLE as exc:
         loose = None
         reason = reason or _why(exc)
-    recognised = loose is not None and _is_envelope(loose)
-    failure = _verdict(loose) if recognised else None
+    recognised = loose is not None and dialect.recognised(loose)
+    failure = dialect.verdict(loose) if recognised else None
     if status == 429:
-        raise _api_error(operation, status, headers, trace, failure or _Failure("HTTP_429"))
+        raise _api_error(operation, status, headers, trace, failure or Failure("HTTP_429"))
     if failure is not None:
         raise _api_error(operation, status, headers, trace, failure)
     if recognised and status == 200:
@@ -121,50 +120,12 @@ def _why(exc: BaseException) -> str:
     return str(exc)
 
 
-@dataclass(frozen=True, slots=True)
-class _Failure:
-    """A failure reply, whichever envelope it came in."""
-
-    code: str
-    msg: str | None = None
-    msg_params: str | None = None
-    biz_code: str | None = None
-    data: Any = None
-
-
-class _LooseQuote(msgspec.Struct):
-    ret: int | None = None
-    msg: str | None = None
-
-
-_LOOSE_DECODERS: dict[bool, msgspec.json.Decoder[Any]] = {
-    False: msgspec.json.Decoder(LooseEnvelope, strict=False),
-    True: msgspec.json.Decoder(_LooseQuote, strict=False),
-}
-
-
-def _is_envelope(envelope: Any) -> bool:
-    return (envelope.ret if isinstance(envelope, _LooseQuote) else envelope.code) is not None
-
-
-def _verdict(envelope: Any) -> _Failure | None:
-    """None for success; else the failure. Standard replies succeed on ``code == "0"``,
-    market-data replies on ``ret == 200`` (their failures get codes ``QUOTE_<ret>``)."""
-    if isinstance(envelope, (QuoteEnvelope, _LooseQuote)):
-        return None if envelope.ret == QUOTE_OK else _Failure(f"QUOTE_{envelope.ret}", envelope.msg)
-    if envelope.code is not None and str(envelope.code) == "0":
-        return None
-    return _Failure(
-        str(envelope.code), envelope.msg, envelope.msg_params, envelope.biz_code, envelope.data
-    )
-
-
 def _api_error(
     operation: Operation[Any],
     status: int,
     headers: Mapping[str, str],
     trace: str,
-    failure: _Failure,
+    failure: Failure,
 ) -> APIError:
     cls = RateLimitError if status == 429 else error_class_for_code(failure.code)
     error = cls(

@@ -1,7 +1,9 @@
 """Retry policy: which failures are retried, how long to wait, and when a write may be replayed.
 
-Waits follow the ``backoff`` library's exponential schedule with full jitter. A rate-limited
-call waits for the server's window instead (see ``_ratelimit``).
+Which failures are retried is decided here and nowhere else (``should_retry``; the public
+``APIError.retryable`` asks ``may_succeed_again``). Waits follow the ``backoff`` library's
+exponential schedule with full jitter. A rate-limited call waits for the server's window
+instead (see ``_budget``).
 """
 
 from __future__ import annotations
@@ -77,20 +79,27 @@ class Retry:
 
 
 DEFAULT_RETRY = Retry()
-NO_RETRY = Retry(max_retries=0)
 
 
-def is_retryable(error: MultiMarketsError) -> bool:
-    """Whether a read failing with ``error`` may succeed if sent again."""
+def may_succeed_again(error: MultiMarketsError) -> bool:
+    """Whether the same request, simply sent again later, may succeed."""
     if isinstance(error, TransportError | RateLimitError | RequestExpiredError):
         return True
     if isinstance(error, ServiceUnavailableError):
         return True
-    if isinstance(error, AuthenticationError):
-        return error.token_expired  # refused again after a fresh login: try again with backoff
     if isinstance(error, UndecodableResponseError):
         return error.http_status in RETRYABLE_HTTP_STATUSES
     return False
+
+
+def should_retry(error: MultiMarketsError, policy: Retry) -> bool:
+    """Whether a read failing with ``error`` is tried again under ``policy`` (attempts left
+    and the replay of writes aside)."""
+    if isinstance(error, AuthenticationError):
+        return error.token_expired  # refused again after a fresh login: try again with backoff
+    if isinstance(error, RateLimitError) and (error.retry_after or 0) > policy.max_retry_after:
+        return False  # the server asks for longer than we may wait
+    return may_succeed_again(error)
 
 
 def was_not_processed(error: MultiMarketsError) -> bool:

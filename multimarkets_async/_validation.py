@@ -9,14 +9,19 @@ makes the client do unbounded work.
 from __future__ import annotations
 
 import re
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from decimal import Decimal, InvalidOperation
-from enum import Enum
-from typing import Any, TypeVar
+from enum import Enum, IntEnum
+from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from .errors import ValidationError
+from .models import TradeType
 
 E = TypeVar("E", bound=Enum)
+IE = TypeVar("IE", bound=IntEnum)
+P = ParamSpec("P")
+R = TypeVar("R")
+T = TypeVar("T")
 
 MAX_ID = 2**63 - 1
 """Ids (customers, groups, accounts, orders, symbols, ...) are the API's int64."""
@@ -266,21 +271,36 @@ def amount(field: str, value: Any, *, positive: bool = False) -> str:
     return format(number if end == len(digits) else Decimal((sign, digits[:end], -places)), "f")
 
 
-def optional_integer(field: str, value: Any, **limits: int) -> int | None:
-    return None if value is None else integer(field, value, **limits)
+def optional(
+    check: Callable[Concatenate[str, Any, P], R],
+    field: str,
+    value: Any,
+    /,
+    *args: P.args,
+    **kwargs: P.kwargs,
+) -> R | None:
+    """``check(field, value, ...)`` for an argument that may be left out (None)."""
+    return None if value is None else check(field, value, *args, **kwargs)
 
 
-def optional_id(field: str, value: Any) -> int | None:
-    return None if value is None else positive_id(field, value)
+def code(field: str, value: Any, enum: type[IE]) -> int:
+    """The number of a member of the ``IntEnum`` ``enum`` (given as the member or its number)."""
+    return int(member(field, value, enum))
 
 
-def optional_text(field: str, value: Any, *, max_length: int = MAX_TEXT) -> str | None:
-    return None if value is None else text(field, value, max_length=max_length)
+def trade_type(
+    field: str, value: Any, *, allowed: Collection[TradeType] = (), reason: str = ""
+) -> int:
+    """A trading mode (a ``TradeType`` or its number) as its number; with ``allowed``, one of
+    those (else ``reason`` is the complaint)."""
+    mode = member(field, value, TradeType)
+    if allowed and mode not in allowed:
+        raise ValidationError(field, reason or f"must be one of {', '.join(map(str, allowed))}")
+    return int(mode)
 
 
-def paging(*, start_page: Any = 1, max_items: Any = None, reread_on_drift: Any = True) -> None:
-    """The walk options a resource method passes on (the client checks ``page_size`` and
-    ``concurrency`` itself)."""
-    integer("start_page", start_page, minimum=1, maximum=MAX_START_PAGE)
-    optional_integer("max_items", max_items, minimum=0, maximum=MAX_ITEMS)
-    boolean("reread_on_drift", reread_on_drift)
+def listed(value: T | list[T] | None) -> list[T]:
+    """A reply that may hold one item, a list of them or nothing, as a list."""
+    if value is None:
+        return []
+    return value if isinstance(value, list) else [value]

@@ -20,14 +20,12 @@ from typing import Any, NoReturn
 
 import msgspec
 
+from . import _walk_options
 from ._config import (
-    DEFAULT_PAGE_CONCURRENCY,
     ENV_APP_ID,
     ENV_APP_SECRET,
     ENV_BASE_URL,
     ENV_COMPANY_ID,
-    MAX_PAGE_CONCURRENCY,
-    MAX_PAGE_SIZE,
     PRODUCTION_BASE_URL,
 )
 from ._progress import progress_for
@@ -36,7 +34,6 @@ from .client import ManagerClient
 from .errors import ConfigurationError, MultiMarketsError, ValidationError
 from .exports import ExportFormat, ExportSummary, export
 from .pagination import Paginator
-from .sandbox._faults import CHAOS_KINDS, DEFAULT_FAULT_KINDS
 
 PROG = "multimarkets-async"
 
@@ -262,30 +259,20 @@ def _add_walk_options(parser: argparse.ArgumentParser, *, default_out: str | Non
         action="store_true",
         help="discard what an unfinished export to --out left behind and start anew",
     )
-    parser.add_argument(
-        "--page-size",
-        type=_whole(1, MAX_PAGE_SIZE),
-        default=MAX_PAGE_SIZE,
-        metavar="N",
-        help=f"records a page (1 to {MAX_PAGE_SIZE:,})",
-    )
-    parser.add_argument(
-        "--concurrency",
-        type=_whole(1, MAX_PAGE_CONCURRENCY),
-        default=DEFAULT_PAGE_CONCURRENCY,
-        metavar="N",
-        help=f"pages read at the same time (1 to {MAX_PAGE_CONCURRENCY})",
-    )
-    parser.add_argument(
-        "--max-items",
-        type=_whole(0),
-        metavar="N",
-        help="stop after this many records (default: all)",
-    )
+    for option in _walk_options.CLI_OPTIONS:
+        parser.add_argument(
+            option.flag,
+            type=_whole(option.minimum, option.maximum),
+            default=option.default,
+            metavar="N",
+            help=option.help,
+        )
     parser.add_argument("--quiet", action="store_true", help="no progress output")
 
 
 def _add_sandbox_options(sandbox: argparse.ArgumentParser) -> None:
+    from .sandbox._faults import CHAOS_KINDS, DEFAULT_FAULT_KINDS
+
     seconds = _number(0)
     sandbox.add_argument("--customers", type=_whole(0), default=10_000, help="sandbox size")
     sandbox.add_argument("--host", default="127.0.0.1", help="address to listen on")
@@ -512,11 +499,7 @@ def _no_check(args: argparse.Namespace) -> str | None:
 
 
 def _listing(client: ManagerClient, args: argparse.Namespace) -> Paginator[Any]:
-    walk = {
-        "page_size": args.page_size,
-        "concurrency": args.concurrency,
-        "max_items": args.max_items,
-    }
+    walk = {option.name: getattr(args, option.name) for option in _walk_options.CLI_OPTIONS}
     what = getattr(args, "what", "customers")
     if what == "customers":
         return client.customers.list(customer_no=getattr(args, "customer_no", None), **walk)
@@ -596,6 +579,7 @@ def _count_ids(path: Path) -> tuple[int, int]:
 
 async def _sandbox(args: argparse.Namespace) -> int:
     from .sandbox import Sandbox
+    from .sandbox._faults import CHAOS_KINDS
 
     kinds = tuple(kind.strip() for kind in args.faults.split(",") if kind.strip())
     rates: dict[str, float] = dict(args.fault)

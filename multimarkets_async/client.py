@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import copy
 import dataclasses
-import typing
 from collections.abc import Callable, Mapping
 from types import TracebackType
-from typing import Any, TypeVar, cast
+from typing import Any
 
 import aiohttp
 
 from . import _validation as check
+from ._backend import ClientBackend
+from ._call import CallOptions, ResponseHook
 from ._config import (
     API_VERSION,
     DEFAULT_LANG,
@@ -22,8 +23,6 @@ from ._config import (
     ENV_BASE_URL,
     ENV_COMPANY_ID,
     ENV_MARKET_TOKEN,
-    MAX_PAGE_CONCURRENCY,
-    MAX_PAGE_SIZE,
     PRODUCTION_BASE_URL,
     Secret,
     Timeout,
@@ -31,13 +30,12 @@ from ._config import (
     header_safe,
 )
 from ._operation import Operation, default_group
-from ._pipeline import CallOptions, Pipeline, Reconcile, ReplyInfo, ResponseHook
+from ._pipeline import Pipeline
 from ._retry import Retry
 from ._tasks import TaskHost
 from ._version import __version__
 from .errors import ClientClosedError, ConfigurationError, ValidationError
-from .models import CompanyProfile, Page
-from .pagination import Paginator, RecordKey, Reply, WalkSpec
+from .models import CompanyProfile
 from .resources import (
     AuthResource,
     BasicResource,
@@ -48,8 +46,6 @@ from .resources import (
     ProductsResource,
     TradeResource,
 )
-
-T = TypeVar("T")
 
 USER_AGENT = f"multimarkets-async/{__version__}"
 
@@ -186,14 +182,22 @@ class ManagerClient:
         self._bind_resources()
 
     def _bind_resources(self) -> None:
-        self.auth = AuthResource(self)
-        self.basic = BasicResource(self)
-        self.products = ProductsResource(self)
-        self.customers = CustomersResource(self)
-        self.funds = FundsResource(self)
-        self.messages = MessagesResource(self)
-        self.trade = TradeResource(self)
-        self.markets = MarketsResource(self)
+        shared = self._shared
+        self._backend = backend = ClientBackend(
+            self._pipeline,
+            self._options,
+            company_id=self.company_id,
+            closed=lambda: shared.closed,
+            host=self._task_host,
+        )
+        self.auth = AuthResource(backend)
+        self.basic = BasicResource(backend)
+        self.products = ProductsResource(backend)
+        self.customers = CustomersResource(backend)
+        self.funds = FundsResource(backend)
+        self.messages = MessagesResource(backend)
+        self.trade = TradeResource(backend)
+        self.markets = MarketsResource(backend)
 
     def __repr__(self) -> str:
         return (
@@ -219,8 +223,8 @@ class ManagerClient:
         """
         base = self._options
         policy = _retry_policy(_retry("retry", retry or base.retry), max_retries)
-        if retry_writes is not None:
-            writes = check.boolean("retry_writes", retry_writes)
+        writes = check.optional(check.boolean, "retry_writes", retry_writes)
+        if writes is not None:
             policy = dataclasses.replace(policy, retry_writes=writes)
         view = copy.copy(self)
         view._options = CallOptions(
@@ -275,21 +279,21 @@ class ManagerClient:
 
     async def company(self) -> CompanyProfile:
         """The company profile from authentication (logs in if not done yet)."""
-        return await self._pipeline.ensure_login()
+        return await self._pipeline.login(renew=False)
 
     async def request(
         self,
         biz_type: str,
         body: Mapping[str, Any] | None = None,
         *,
-        type: Any = Any,
+        data_type: Any = Any,
         write: bool = True,
         version: str | None = API_VERSION,
         path_prefix: str = "",
         timeout: Timeout | None = None,
         max_retries: int | None = None,
     ) -> Any:
-        """Call any bizType directly and return its ``data`` decoded as ``type``.
+        """Call any bizType directly and return its ``data`` decoded as ``data_type``.
 
         The escape hatch for operations this SDK does not wrap yet. ``write`` (default True:
         the safe assumption) keeps the retry policy from replaying a call that may have
@@ -297,18 +301,17 @@ class ManagerClient:
         """
         check.biz_type("biz_type", biz_type)
         check.boolean("write", write)
-        if version is not None:
-            check.header_text("version", version)
+        check.optional(check.header_text, "version", version)
         if path_prefix not in PATH_PREFIXES:
             raise ValidationError(
                 "path_prefix", f"must be one of {', '.join(map(repr, PATH_PREFIXES))}"
             )
-        key = (biz_type, type, write, version, path_prefix)
+        key = (biz_type, data_type, write, version, path_prefix)
         operation = self._raw_operations.get(key)
         if operation is None:
             operation = Operation(
                 biz_type,
-                type,
+                data_type,
                 write=write,
                 version=version,
                 group=default_group(biz_type),
@@ -318,67 +321,7 @@ class ManagerClient:
         client = self
         if timeout is not None or max_retries is not None:
             client = self.with_options(timeout=timeout, max_retries=max_retries)
-        return await client._call(operation, body)
-
-    async def _call(
-        self,
-        operation: Operation[T],
-        body: Mapping[str, Any] | None,
-        *,
-        reconcile: Reconcile[T] | None = None,
-        reply: ReplyInfo | None = None,
-    ) -> T:
-        if self.closed:
-            raise ClientClosedError("the client is closed")
-        return await self._pipeline.call(
-            operation, body, self._options, reconcile=reconcile, reply=reply
-        )
-
-    def _paginate(
-        self,
-        operation: Operation[Page[T]] | Operation[list[T] | None],
-        body: Mapping[str, Any],
-        *,
-        page_size: int,
-        start_page: int,
-        max_items: int | None,
-        concurrency: int,
-        key: RecordKey | None,
-        reread_on_drift: bool = True,
-    ) -> Paginator[T]:
-        check.integer("page_size", page_size, minimum=1, maximum=MAX_PAGE_SIZE)
-        check.integer("start_page", start_page, minimum=1)
-        if max_items is not None:
-            check.integer("max_items", max_items, minimum=0)
-        check.integer("concurrency", concurrency, minimum=1, maximum=MAX_PAGE_CONCURRENCY)
-        fixed = dict(body)
-        call = cast(Operation[Any], operation)
-
-        async def fetch(current: int, size: int) -> Reply[T]:
-            info = ReplyInfo()
-            data: Any = await self._call(
-                call, {**fixed, "current": current, "size": size}, reply=info
-            )
-            if isinstance(data, Page):
-                return Reply(current, size, data, data.total, info.trace)
-            # Paged by request but answered with a bare list: no total, a short page ends it.
-            page: Page[T] = Page(current=current, size=size, total=0, records=data or [])
-            return Reply(current, size, page, None, info.trace)
-
-        spec: WalkSpec[T] = WalkSpec(
-            fetch=fetch,
-            biz_type=operation.biz_type,
-            listing=f"{operation.biz_type}|{sorted(fixed.items())}",
-            page_size=page_size,
-            start_page=start_page,
-            max_items=max_items,
-            concurrency=concurrency,
-            key=key,
-            reread_on_drift=reread_on_drift,
-            retry=self._options.retry,
-            host=self._task_host,
-        )
-        return Paginator(spec, record_type=_record_type(operation.response_type))
+        return await client._backend.call(operation, body)
 
 
 PATH_PREFIXES = ("", "/auth", "/global")  # where the vendor's operations live
@@ -404,10 +347,8 @@ def _check_settings(
             f"base_url must start with http:// or https:// (and hold no spaces or control "
             f"characters), got {base_url!r}"
         )
-    if lang is not None:
-        _setting("lang", lang, max_length=35)
-    if market_token is not None:
-        _setting("market_token", market_token)
+    check.optional(_setting, "lang", lang, max_length=35)
+    check.optional(_setting, "market_token", market_token)
     if session is not None and not isinstance(session, aiohttp.ClientSession):
         raise ConfigurationError(f"session must be an aiohttp.ClientSession, got {session!r}")
     if proxy is not None and (
@@ -439,17 +380,6 @@ def _hook(value: object) -> ResponseHook | None:
     if value is not None and not callable(value):
         raise ValidationError("on_response", f"must be callable, got {value!r}")
     return value
-
-
-def _record_type(response_type: Any) -> Any:
-    """The record model inside ``Page[X]`` or ``list[X] | None``."""
-    for candidate in (response_type, *typing.get_args(response_type)):
-        if candidate is type(None):
-            continue
-        args = typing.get_args(candidate)
-        if args and isinstance(args[0], type):
-            return args[0]
-    return object
 
 
 def _retry_policy(base: Retry, max_retries: int | None) -> Retry:

@@ -293,7 +293,9 @@ class APIError(_RequestError):
     @property
     def retryable(self) -> bool:
         """Whether the same request may succeed if simply sent again later."""
-        return False
+        from ._retry import may_succeed_again  # the retry policy decides, in one place
+
+        return may_succeed_again(self)
 
 
 class AuthenticationError(APIError):
@@ -317,10 +319,6 @@ class RateLimitError(APIError):
 
     retry_after: float | None = None
 
-    @property
-    def retryable(self) -> bool:
-        return True
-
 
 class InvalidRequestError(APIError):
     """Parameters or headers were refused by the API."""
@@ -328,10 +326,6 @@ class InvalidRequestError(APIError):
 
 class RequestExpiredError(InvalidRequestError):
     """The request's ``timestamp`` is too old (clock skew or a long delay)."""
-
-    @property
-    def retryable(self) -> bool:
-        return True
 
 
 class ConflictError(APIError):
@@ -344,10 +338,6 @@ class NotFoundError(APIError):
 
 class ServiceUnavailableError(APIError):
     """A system error, or a downstream service that is down, empty or timed out."""
-
-    @property
-    def retryable(self) -> bool:
-        return True
 
 
 class NoticeError(APIError):

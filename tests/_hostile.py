@@ -13,9 +13,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import msgspec
+from _operations import AUTH
 from aiohttp import web
 
-AUTH_BIZ_TYPE = "admin.admin.CompanyAuthDubboService.auth"
 TOKEN = "hostile-token-1"
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -80,7 +80,7 @@ async def serve(handler: Handler = ok, *, auth: Handler = good_login) -> AsyncIt
     async def route(request: web.Request) -> web.StreamResponse:
         body = await request.read()
         server.requests.append(Seen(request.method, request.path, dict(request.headers), body))
-        if request.path.endswith(AUTH_BIZ_TYPE):
+        if request.path.endswith(AUTH):
             return await auth(request)
         return await handler(request)
 

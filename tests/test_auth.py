@@ -4,15 +4,12 @@ from __future__ import annotations
 
 import anyio
 import pytest
+from _operations import AUTH, GROUPS, PAGE
 
 import multimarkets_async as mm
 from multimarkets_async.sandbox import Sandbox
 
 pytestmark = pytest.mark.anyio
-
-AUTH = "admin.admin.CompanyAuthDubboService.auth"
-PAGE = "customer.admin.WhiteCustomerAdminApiService.page"
-GROUPS = "customer.admin.CustomerGroupAdminApiService.groupList"
 
 
 async def test_login_is_lazy_and_token_reused(sandbox: Sandbox) -> None:

@@ -7,13 +7,12 @@ import gc
 import anyio
 import pytest
 from _helpers import other_tasks, settle
+from _operations import AUTH, PAGE
 
 import multimarkets_async as mm
 from multimarkets_async.sandbox import Sandbox
 
 pytestmark = pytest.mark.anyio
-
-PAGE = "customer.admin.WhiteCustomerAdminApiService.page"
 
 
 async def test_break_cancels_prefetch_and_leaves_no_task() -> None:
@@ -141,7 +140,7 @@ async def test_many_tasks_share_one_client(client: mm.ManagerClient, sandbox: Sa
         for _ in range(20):
             group.start_soon(walk)
     assert results == [1000] * 20
-    assert sandbox.calls["admin.admin.CompanyAuthDubboService.auth"] == 1
+    assert sandbox.calls[AUTH] == 1
 
 
 async def test_an_error_in_the_body_leaves_the_client_unwrapped(sandbox: Sandbox) -> None:

@@ -12,6 +12,7 @@ from pathlib import Path
 import anyio
 import pytest
 from _helpers import drain, environment, interrupt
+from _operations import PAGE
 from test_exports import read_back
 
 import multimarkets_async as mm
@@ -22,7 +23,6 @@ from multimarkets_async.sandbox import Sandbox
 pytestmark = pytest.mark.anyio
 
 CLI = [sys.executable, "-W", "error", "-m", "multimarkets_async.cli"]
-PAGE = "customer.admin.WhiteCustomerAdminApiService.page"
 NO_PYARROW = [
     sys.executable,
     "-W",

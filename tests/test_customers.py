@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import pytest
+from _operations import AUTH, GROUPS, PAGE
 
 import multimarkets_async as mm
 from multimarkets_async.sandbox import Sandbox, password_md5
 
 pytestmark = pytest.mark.anyio
-
-CREATE = "customer.admin.WhiteCustomerAdminApiService.addCusAndOpenAccountAndKyc"
 
 
 async def test_create_then_get_and_list(client: mm.ManagerClient, sandbox: Sandbox) -> None:
@@ -60,7 +59,7 @@ async def test_get_trade_accounts_section(client: mm.ManagerClient, sandbox: San
     )
     assert detail.id == 10
     assert isinstance(detail.account_list, list) and detail.account_list[0]["currency"] == "USDT"
-    assert sandbox.calls["customer.admin.WhiteCustomerAdminApiService.page"] == 0  # id was given
+    assert sandbox.calls[PAGE] == 0  # id was given
 
 
 async def test_groups(client: mm.ManagerClient) -> None:
@@ -72,14 +71,12 @@ async def test_groups(client: mm.ManagerClient) -> None:
 
 
 async def test_raw_request_escape_hatch(client: mm.ManagerClient) -> None:
-    raw = await client.request(
-        "customer.admin.WhiteCustomerAdminApiService.page", {"current": 1, "size": 20}
-    )
+    raw = await client.request(PAGE, {"current": 1, "size": 20})
     assert raw["total"] == 1000 and len(raw["records"]) == 20
     typed = await client.request(
-        "customer.admin.WhiteCustomerAdminApiService.page",
+        PAGE,
         {"current": 2, "size": 5},
-        type=mm.Page[mm.Customer],
+        data_type=mm.Page[mm.Customer],
         write=False,
     )
     assert typed.current == 2 and all(isinstance(r, mm.Customer) for r in typed.records)
@@ -88,7 +85,7 @@ async def test_raw_request_escape_hatch(client: mm.ManagerClient) -> None:
 async def test_headers_sent(client: mm.ManagerClient, sandbox: Sandbox) -> None:
     await client.customers.groups()
     await client.customers.groups()
-    headers = sandbox.last_headers("customer.admin.CustomerGroupAdminApiService.groupList")
+    headers = sandbox.last_headers(GROUPS)
     assert headers["companyId"] == str(sandbox.company_id)
     assert headers["version"] == "0.0.1"
     assert headers["lang"] == "en-US"
@@ -98,5 +95,5 @@ async def test_headers_sent(client: mm.ManagerClient, sandbox: Sandbox) -> None:
     traces = sandbox.traces
     assert len(traces) == len(set(traces)) == 3  # auth + two calls, each its own trace
     assert not any(t.startswith("x-") for t in traces)
-    auth_headers = sandbox.last_headers("admin.admin.CompanyAuthDubboService.auth")
+    auth_headers = sandbox.last_headers(AUTH)
     assert "token" not in auth_headers and "companyId" not in auth_headers

@@ -6,6 +6,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from _operations import ALL_POSITIONS, AUTH, BONUS
 
 import multimarkets_async as mm
 from multimarkets_async.models import (
@@ -289,7 +290,7 @@ async def test_market_data_with_its_own_token() -> None:
         mm.ManagerClient(**sb.credentials(), market_token="quote-token-1") as client,
     ):
         assert (await client.markets.trades(["BTCUSDT"]))[0].code == "BTCUSDT"
-        assert sb.calls["admin.admin.CompanyAuthDubboService.auth"] == 0  # no login needed
+        assert sb.calls[AUTH] == 0  # no login needed
     async with (
         Sandbox(customers=10) as sb,
         mm.ManagerClient(**sb.credentials(), market_token="wrong", max_retries=0) as client,
@@ -303,13 +304,10 @@ async def test_sandbox_checks_trade_headers_and_required_fields(
     sandbox: Sandbox, client: mm.ManagerClient
 ) -> None:
     raw = client.with_options(max_retries=0)
-    all_positions = "tradeapi.admin.PositionAdminApiService.queryAllPositionPage"
-    await raw.request(all_positions, {"tradeType": 1}, write=False)
-    assert sandbox.last_headers(all_positions)["group"] == "tradeApi"
+    await raw.request(ALL_POSITIONS, {"tradeType": 1}, write=False)
+    assert sandbox.last_headers(ALL_POSITIONS)["group"] == "tradeApi"
     with pytest.raises(mm.InvalidRequestError):  # required fields missing
-        await raw.request(
-            "fund.admin.CustomerActivityBonusAdminDubboService.operationBonus", {"customerNo": "1"}
-        )
+        await raw.request(BONUS, {"customerNo": "1"})
 
 
 async def test_argument_validation_before_sending(

@@ -6,6 +6,7 @@ import socket
 from typing import Any
 
 import pytest
+from _operations import AUTH, GROUPS, PAGE
 
 import multimarkets_async as mm
 from multimarkets_async._vendor import error_messages
@@ -13,9 +14,6 @@ from multimarkets_async.errors import error_class_for_code
 from multimarkets_async.sandbox import Sandbox
 
 pytestmark = pytest.mark.anyio
-
-GROUPS = "customer.admin.CustomerGroupAdminApiService.groupList"
-PAGE = "customer.admin.WhiteCustomerAdminApiService.page"
 
 
 @pytest.fixture
@@ -170,7 +168,7 @@ async def test_connection_refused() -> None:
     async with mm.ManagerClient("a", "b", 1, url, retry=mm.Retry(max_retries=2, base=0.001)) as c:
         with pytest.raises(mm.APIConnectionError) as caught:
             await c.customers.groups()
-    assert caught.value.biz_type == "admin.admin.CompanyAuthDubboService.auth"
+    assert caught.value.biz_type == AUTH
     assert caught.value.attempts == 3 and "after 3 attempts" in str(caught.value)
     assert not caught.value.request_sent
 
@@ -212,7 +210,7 @@ async def test_undecodable_responses(client: mm.ManagerClient, sandbox: Sandbox,
 
 async def test_wrong_shape_is_undecodable(client: mm.ManagerClient, sandbox: Sandbox) -> None:
     with pytest.raises(mm.UndecodableResponseError) as caught:
-        await client.request(GROUPS, {}, type=int)
+        await client.request(GROUPS, {}, data_type=int)
     assert "expected shape" in str(caught.value)
     assert caught.value.http_status == 200
 

@@ -18,6 +18,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 from _helpers import environment
+from _operations import PAGE
 from conftest import FAST_RETRY
 
 import multimarkets_async as mm
@@ -28,7 +29,6 @@ from multimarkets_async.sandbox import Sandbox
 pytestmark = pytest.mark.anyio
 
 CLI = [sys.executable, "-m", "multimarkets_async.cli"]
-PAGE = "customer.admin.WhiteCustomerAdminApiService.page"
 
 
 def read_back(path: Path, model: type[Any]) -> list[Any]:
@@ -146,7 +146,7 @@ async def test_killed_export_resumes_with_each_record_once(tmp_path: Path, fmt: 
             process.send_signal(signal.SIGKILL)  # kill -9, mid-export
             await process.wait()
         assert not target.exists()  # a half-written file is never mistaken for a finished one
-        pages_before = sb.calls["customer.admin.WhiteCustomerAdminApiService.page"]
+        pages_before = sb.calls[PAGE]
         assert pages_before < count // 250
         result = await anyio.run_process([*command, "--resume", "--quiet"], env=env, check=False)
         assert result.returncode == 0, result.stderr.decode()
@@ -154,7 +154,7 @@ async def test_killed_export_resumes_with_each_record_once(tmp_path: Path, fmt: 
         ids = [c.id for c in read_back(target, mm.Customer)]
         assert ids == sb.store.ids(0, count)  # every record exactly once, in order
         assert not checkpoint.exists()
-        pages_after = sb.calls["customer.admin.WhiteCustomerAdminApiService.page"]
+        pages_after = sb.calls[PAGE]
         assert pages_after - pages_before < count // 250  # it did not start over
 
 

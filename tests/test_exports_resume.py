@@ -10,6 +10,7 @@ from pathlib import Path
 import anyio
 import pytest
 from _helpers import environment, interrupt
+from _operations import PAGE
 from conftest import FAST_RETRY
 from test_exports import read_back
 
@@ -19,7 +20,6 @@ from multimarkets_async.sandbox import Sandbox
 pytestmark = pytest.mark.anyio
 
 CLI = [sys.executable, "-m", "multimarkets_async.cli"]
-PAGE = "customer.admin.WhiteCustomerAdminApiService.page"
 
 
 def export_command(target: Path) -> list[str]:

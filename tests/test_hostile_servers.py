@@ -8,6 +8,7 @@ import time
 import anyio
 import pytest
 from _hostile import TOKEN, envelope, json_reply, serve
+from _operations import AUTH
 from aiohttp import web
 
 import multimarkets_async as mm
@@ -194,7 +195,7 @@ async def test_an_auth_reply_without_a_usable_token_is_undecodable(data: object)
     ):
         with anyio.fail_after(5), pytest.raises(mm.UndecodableResponseError) as caught:
             await client.customers.groups()
-    assert caught.value.biz_type == "admin.admin.CompanyAuthDubboService.auth"
+    assert caught.value.biz_type == AUTH
     assert server.calls("groupList") == 0
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import anyio
 import pytest
+from _operations import PAGE
 from conftest import FAST_RETRY
 
 import multimarkets_async as mm
@@ -11,7 +12,6 @@ from multimarkets_async.sandbox import Sandbox
 
 pytestmark = pytest.mark.anyio
 
-PAGE = "customer.admin.WhiteCustomerAdminApiService.page"
 SIZE = 50
 
 

@@ -10,17 +10,14 @@ from typing import Any
 
 import anyio
 import pytest
+from _operations import AUTH, CREATE, GROUPS, PAGE, biz_type
 
 import multimarkets_async as mm
 from multimarkets_async.sandbox import Sandbox
 
 pytestmark = pytest.mark.anyio
 
-AUTH = "admin.admin.CompanyAuthDubboService.auth"
-PAGE = "customer.admin.WhiteCustomerAdminApiService.page"
-GROUPS = "customer.admin.CustomerGroupAdminApiService.groupList"
-CREATE = "customer.admin.WhiteCustomerAdminApiService.addCusAndOpenAccountAndKyc"
-EXISTS = "customer.app.CustomerWebApiService.checkCustomerExist"
+EXISTS = biz_type("customers.exists")
 FAST = mm.Retry(max_retries=3, base=0.001, cap=0.01)
 NEW_CUSTOMER: dict[str, Any] = {
     "phone": "13912345678",

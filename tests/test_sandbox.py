@@ -11,13 +11,11 @@ import aiohttp
 import anyio
 import msgspec
 import pytest
+from _operations import ALL_POSITIONS, AUTH, CAPITAL_FLOW, CUSTOMER_POSITIONS, DETAIL, GROUPS, PAGE
 
 from multimarkets_async.sandbox import Sandbox
 
 pytestmark = pytest.mark.anyio
-
-AUTH = "admin.admin.CompanyAuthDubboService.auth"
-PAGE = "customer.admin.WhiteCustomerAdminApiService.page"
 
 
 @pytest.fixture
@@ -78,11 +76,12 @@ async def test_trade_operations_are_routed_by_the_group_header(
     sandbox: Sandbox, http: aiohttp.ClientSession
 ) -> None:
     token = await login(http, sandbox)
-    path = "tradeapi.admin.PositionAdminApiService.queryAllPositionPage"
-    _, _, reply = await post(http, sandbox, path, {"tradeType": 1}, headers_for(sandbox, token))
+    _, _, reply = await post(
+        http, sandbox, ALL_POSITIONS, {"tradeType": 1}, headers_for(sandbox, token)
+    )
     assert reply["code"] == "GGATEWAY_CODE_010"
     with_group = headers_for(sandbox, token, {"group": "tradeApi"})
-    _, _, reply = await post(http, sandbox, path, {"tradeType": 1}, with_group)
+    _, _, reply = await post(http, sandbox, ALL_POSITIONS, {"tradeType": 1}, with_group)
     assert reply["code"] == "0" and reply["data"]["total"] > 0
 
 
@@ -157,12 +156,6 @@ async def test_auth_rejects_bad_credentials(sandbox: Sandbox, http: aiohttp.Clie
 
 # -- paging quirks, page faults, 64-bit ids, ledgers and live data --------------------------
 
-POSITIONS = "tradeapi.admin.PositionAdminApiService.queryAllPositionPage"
-FLOW = "tradeapi.admin.OrderAdminApiService.queryCapitalFlowList"
-DETAIL = "customer.admin.WhiteCustomerAdminApiService.detail"
-CUSTOMER_POSITIONS = "tradeapi.admin.OrderAdminApiService.queryPositionPage"
-GROUPS = "customer.admin.CustomerGroupAdminApiService.groupList"
-
 
 def flow_body(sb: Sandbox, customer_id: int, trade_type: int = 1) -> dict[str, Any]:
     """A capital-flow request for one customer's ledger (customer 1 has a long one)."""
@@ -176,8 +169,8 @@ def flow_body(sb: Sandbox, customer_id: int, trade_type: int = 1) -> dict[str, A
 
 LISTING_BODIES = {
     PAGE: lambda sb: {},
-    POSITIONS: lambda sb: {"tradeType": 1},
-    FLOW: lambda sb: flow_body(sb, 1),
+    ALL_POSITIONS: lambda sb: {"tradeType": 1},
+    CAPITAL_FLOW: lambda sb: flow_body(sb, 1),
 }
 PAGED = pytest.mark.parametrize("listing", list(LISTING_BODIES))
 
@@ -316,15 +309,15 @@ async def test_snowflake_customer_ids(http: aiohttp.ClientSession) -> None:
             body = {"tradeType": trade_type, "size": 2000}
             owners |= {
                 r["customerId"]
-                for r in (await call(http, sb, token, POSITIONS, body))["data"]["records"]
+                for r in (await call(http, sb, token, ALL_POSITIONS, body))["data"]["records"]
             }
         assert owners and owners <= set(ids)
         owner = max(owners)
         mine = await call(
-            http, sb, token, POSITIONS, {"tradeType": 1, "customerId": owner, "size": 100}
+            http, sb, token, ALL_POSITIONS, {"tradeType": 1, "customerId": owner, "size": 100}
         )
         mine2 = await call(
-            http, sb, token, POSITIONS, {"tradeType": 2, "customerId": owner, "size": 100}
+            http, sb, token, ALL_POSITIONS, {"tradeType": 2, "customerId": owner, "size": 100}
         )
         rows = mine["data"]["records"] + mine2["data"]["records"]
         assert rows and {r["customerId"] for r in rows} == {owner}
@@ -337,16 +330,16 @@ async def test_snowflake_customer_ids(http: aiohttp.ClientSession) -> None:
         )
         assert listed["data"] and {r["customerId"] for r in listed["data"]} == {owner}
 
-        flow = await call(http, sb, token, FLOW, flow_body(sb, 1))
+        flow = await call(http, sb, token, CAPITAL_FLOW, flow_body(sb, 1))
         assert flow["code"] == "0" and flow["data"]["total"] == 2_345
-        wrong = await call(http, sb, token, FLOW, {**flow_body(sb, 1), "customerId": 1})
+        wrong = await call(http, sb, token, CAPITAL_FLOW, {**flow_body(sb, 1), "customerId": 1})
         assert wrong["code"] == "USCUSTOMER_API_0000003"
 
 
 async def test_ledger_null_keys(http: aiohttp.ClientSession) -> None:
     async with Sandbox(customers=10, ledger_null_keys=True) as sb:
         token = await login(http, sb)
-        entries = (await page(http, sb, token, FLOW, 1, size=2000))["records"]
+        entries = (await page(http, sb, token, CAPITAL_FLOW, 1, size=2000))["records"]
         assert len(entries) == 2000
         assert all(
             e["bookkeepId"] is None and e["subjectId"] is None and e["businessType1"] is None
@@ -359,14 +352,14 @@ async def test_ledger_null_keys(http: aiohttp.ClientSession) -> None:
 async def test_ledger_size(http: aiohttp.ClientSession) -> None:
     async with Sandbox(customers=10, ledger_size=5_000) as sb:
         token = await login(http, sb)
-        assert (await page(http, sb, token, FLOW, 1))["total"] == 5_000
-        last = await page(http, sb, token, FLOW, 3, size=2000)
+        assert (await page(http, sb, token, CAPITAL_FLOW, 1))["total"] == 5_000
+        last = await page(http, sb, token, CAPITAL_FLOW, 3, size=2000)
         assert len(last["records"]) == 1_000
-        assert (await call(http, sb, token, FLOW, flow_body(sb, 2)))["data"]["total"] < 13
+        assert (await call(http, sb, token, CAPITAL_FLOW, flow_body(sb, 2)))["data"]["total"] < 13
         walked = [
             e["bookkeepId"]
             for n in (1, 2, 3)
-            for e in (await page(http, sb, token, FLOW, n, size=2000))["records"]
+            for e in (await page(http, sb, token, CAPITAL_FLOW, n, size=2000))["records"]
         ]
         assert len(set(walked)) == 5_000
 
@@ -374,8 +367,8 @@ async def test_ledger_size(http: aiohttp.ClientSession) -> None:
 async def test_ledger_insert_per_call(http: aiohttp.ClientSession) -> None:
     async with Sandbox(customers=10, ledger_insert_per_call=3) as sb:
         token = await login(http, sb)
-        first = await page(http, sb, token, FLOW, 1, size=50)
-        second = await page(http, sb, token, FLOW, 1, size=50)
+        first = await page(http, sb, token, CAPITAL_FLOW, 1, size=50)
+        second = await page(http, sb, token, CAPITAL_FLOW, 1, size=50)
         assert second["total"] == first["total"] + 3 == 2_345 + 6
         assert second["records"][3:] == first["records"][:47]  # three deposits in front
         new = second["records"][:3]
@@ -384,7 +377,7 @@ async def test_ledger_insert_per_call(http: aiohttp.ClientSession) -> None:
         assert len(set(keys)) == len(keys)
         times = [e["createTime"] for e in second["records"]]
         assert times == sorted(times, reverse=True) and len(set(times[:6])) == 6
-        other = await call(http, sb, token, FLOW, flow_body(sb, 1, trade_type=2))
+        other = await call(http, sb, token, CAPITAL_FLOW, flow_body(sb, 1, trade_type=2))
         assert other["data"]["total"] == 2_345 + 3  # only the ledger being listed grows
 
 
@@ -444,7 +437,8 @@ async def test_sandbox_command_with_quirks(http: aiohttp.ClientSession) -> None:
             assert second["records"] == first["records"] and first["records"]
             assert (second["current"], second["total"]) == (9, -1)
             assert all(r["id"] > 2**32 for r in first["records"])
-            flow = await page(http, sb, token, FLOW, 3, size=20)  # 42 entries, page 3: 2 left
+            # 42 entries: 2 on page 3
+            flow = await page(http, sb, token, CAPITAL_FLOW, 3, size=20)
             assert len(flow["records"]) == 2 and flow["records"][0]["bookkeepId"] is None
             async with http.post(
                 f"http://127.0.0.1:{port}/_sandbox/customers", json={"signUps": 1}
@@ -455,3 +449,29 @@ async def test_sandbox_command_with_quirks(http: aiohttp.ClientSession) -> None:
             await process.wait()
     bad = await anyio.run_process([*cli, "--port", str(port), "--repeat-page", "2"], check=False)
     assert bad.returncode == 2 and "--repeat-page" in bad.stderr.decode()
+
+
+async def test_market_data_counts_in_flight_like_business_calls(
+    http: aiohttp.ClientSession,
+) -> None:
+    async with Sandbox(customers=50, latency=0.2) as sb:
+        token = await login(http, sb)
+        async with anyio.create_task_group() as tg:
+            for n in range(1, 4):
+                tg.start_soon(page, http, sb, token, PAGE, n)
+        assert sb.max_in_flight == 3
+        query = msgspec.json.encode({"trace": "q", "data": {"symbol_list": [{"code": "EURUSD"}]}})
+        url = f"{sb.base_url}/quote-b-api/trade-tick"
+        replies: list[int] = []
+
+        async def tick() -> None:
+            params = {"token": token, "query": query.decode()}
+            async with http.get(url, params=params) as response:
+                replies.append(msgspec.json.decode(await response.read())["ret"])
+
+        async with anyio.create_task_group() as tg:
+            for _ in range(5):
+                tg.start_soon(tick)
+        assert replies == [200] * 5
+        assert sb.max_in_flight == 5 and sb.in_flight == 0
+        assert sb.statuses[("quote-b-api/trade-tick", 200)] == 5

@@ -5,14 +5,13 @@ from __future__ import annotations
 import logging
 
 import pytest
+from _operations import CREATE, GROUPS
 
 import multimarkets_async as mm
 from multimarkets_async.sandbox import Sandbox, password_md5
 
 pytestmark = pytest.mark.anyio
 
-GROUPS = "customer.admin.CustomerGroupAdminApiService.groupList"
-CREATE = "customer.admin.WhiteCustomerAdminApiService.addCusAndOpenAccountAndKyc"
 PASSWORD = "Plain-Pa55word!"
 
 

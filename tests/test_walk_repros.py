@@ -15,6 +15,7 @@ from pathlib import Path
 import anyio
 import msgspec
 import pytest
+from _operations import PAGE
 from conftest import FAST_RETRY
 
 import multimarkets_async as mm
@@ -23,7 +24,6 @@ from multimarkets_async.sandbox import CHAOS_KINDS, Sandbox
 
 pytestmark = pytest.mark.anyio
 
-PAGE = "customer.admin.WhiteCustomerAdminApiService.page"
 CLI = [sys.executable, "-m", "multimarkets_async.cli"]
 RETRY = mm.Retry(max_retries=10, base=0.001, cap=0.01)
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .._pipeline import AUTH
+from .._auth import AUTH
 from ..models import CompanyProfile
 from ._base import Endpoint, Resource
 
@@ -18,7 +18,7 @@ class AuthResource(Resource):
         Not needed for normal use: the client logs in on first use and again when the server
         says the token expired.
         """
-        return await self._client._pipeline.relogin()
+        return await self._backend.login()
 
 
 ENDPOINTS = (Endpoint("auth", AUTH, "auth.login"),)

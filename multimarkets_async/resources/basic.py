@@ -30,20 +30,20 @@ class BasicResource(Resource):
         """Entries of one dictionary, e.g. ``"phone_code"``, ``"register_source"``,
         ``"bank_code"``, or a currency code for its chains (``"USDT"``)."""
         body = {"parentCode": check.text("parent_code", parent_code)}
-        return await self._client._call(DICTIONARY, body) or []
+        return await self._backend.call(DICTIONARY, body) or []
 
     async def countries(self, parent_code: str = "-1") -> list[Country]:
         """Countries (``parent_code`` ``"-1"``: the top level) with ISO and phone codes."""
         body = {"parentCode": check.text("parent_code", parent_code)}
-        return await self._client._call(COUNTRIES, body) or []
+        return await self._backend.call(COUNTRIES, body) or []
 
     async def assets(self) -> list[Asset]:
         """Currencies and assets enabled for the company."""
-        return await self._client._call(ASSETS, {"companyId": self._client.company_id}) or []
+        return await self._backend.call(ASSETS, {"companyId": self._backend.company_id}) or []
 
     async def trade_types(self) -> list[TradeTypeAssets]:
         """Trading modes, with the assets each customer group may hold in them."""
-        return await self._client._call(TRADE_TYPES, {"companyId": self._client.company_id}) or []
+        return await self._backend.call(TRADE_TYPES, {"companyId": self._backend.company_id}) or []
 
 
 ENDPOINTS = (

@@ -8,9 +8,10 @@ from collections.abc import Mapping
 from typing import Any
 
 from .. import _validation as check
+from .._call import ReplyInfo
 from .._config import DEFAULT_PAGE_CONCURRENCY, MAX_PAGE_SIZE
 from .._operation import Operation, op
-from .._pipeline import ReplyInfo
+from .._walk_options import WalkOptions
 from ..errors import ConflictError, NotFoundError, ValidationError
 from ..models import (
     Customer,
@@ -72,18 +73,15 @@ class CustomersResource(Resource):
         ``reread_on_drift`` (default on) reads a page again when the list moved back under the
         walk; turned off, such a walk is reported inexact (``stats.problems``) instead.
         """
-        body = check.drop_none(customerNo=check.optional_text("customer_no", customer_no))
-        check.paging(start_page=start_page, max_items=max_items, reread_on_drift=reread_on_drift)
-        return self._client._paginate(
-            PAGE,
-            body,
+        body = check.drop_none(customerNo=check.optional(check.text, "customer_no", customer_no))
+        walk = WalkOptions(
             page_size=page_size,
             start_page=start_page,
             max_items=max_items,
             concurrency=concurrency,
-            key=CUSTOMER_KEY,
             reread_on_drift=reread_on_drift,
         )
+        return self._backend.paginate(PAGE, body, walk, key=CUSTOMER_KEY)
 
     async def create(
         self,
@@ -116,24 +114,24 @@ class CustomersResource(Resource):
         """
         check.one_of([("phone", phone), ("email", email)])
         body: dict[str, Any] = check.drop_none(
-            phone=None if phone is None else check.phone("phone", phone),
-            email=None if email is None else check.email("email", email),
-            phoneArea=None if phone_area is None else check.phone_area("phone_area", phone_area),
-            emailArea=None if email_area is None else check.phone_area("email_area", email_area),
+            phone=check.optional(check.phone, "phone", phone),
+            email=check.optional(check.email, "email", email),
+            phoneArea=check.optional(check.phone_area, "phone_area", phone_area),
+            emailArea=check.optional(check.phone_area, "email_area", email_area),
             pwd=_md5_hex(check.text("password", password, max_length=128, strip=False)),
             country=check.country("country", country),
-            registerSource=int(check.member("register_source", register_source, RegisterSource)),
+            registerSource=check.code("register_source", register_source, RegisterSource),
             customerGroupId=check.positive_id("customer_group_id", customer_group_id),
-            thirdServerCode=check.optional_text(
-                "third_server_code", third_server_code, max_length=THIRD_SERVER_CODE_MAX
+            thirdServerCode=check.optional(
+                check.text, "third_server_code", third_server_code, max_length=THIRD_SERVER_CODE_MAX
             ),
-            remark=check.optional_text("remark", remark, max_length=REMARK_MAX),
-            registerDevice=check.optional_text("register_device", register_device),
-            utmSource=check.optional_text("utm_source", utm_source),
-            utmMedium=check.optional_text("utm_medium", utm_medium),
-            utmCampaign=check.optional_text("utm_campaign", utm_campaign),
-            utmContent=check.optional_text("utm_content", utm_content),
-            utmTerm=check.optional_text("utm_term", utm_term),
+            remark=check.optional(check.text, "remark", remark, max_length=REMARK_MAX),
+            registerDevice=check.optional(check.text, "register_device", register_device),
+            utmSource=check.optional(check.text, "utm_source", utm_source),
+            utmMedium=check.optional(check.text, "utm_medium", utm_medium),
+            utmCampaign=check.optional(check.text, "utm_campaign", utm_campaign),
+            utmContent=check.optional(check.text, "utm_content", utm_content),
+            utmTerm=check.optional(check.text, "utm_term", utm_term),
             tradeTypeCurrencyList=_account_currencies(trade_type_currencies) or None,
         )
 
@@ -141,7 +139,7 @@ class CustomersResource(Resource):
             """After an ambiguous failure: did the first attempt create the customer?"""
             return await self._created_customer_no(body.get("phone"), body.get("email"), phone_area)
 
-        return await self._client._call(CREATE, body, reconcile=reconcile)
+        return await self._backend.call(CREATE, body, reconcile=reconcile)
 
     async def get(
         self,
@@ -157,27 +155,21 @@ class CustomersResource(Resource):
         """
         number = check.text("customer_no", customer_no)
         block = check.member("section", section, DetailSection)
+        check.optional(check.positive_id, "customer_id", customer_id)
         if customer_id is None:
             customer_id = await self._id_of(number)
-        else:
-            check.positive_id("customer_id", customer_id)
         body = {"type": block.value, "id": str(customer_id), "customerNo": number}
-        return await self._client._call(DETAIL, body)
+        return await self._backend.call(DETAIL, body)
 
     async def groups(
         self, *, trade_type: TradeType | int | None = None, customer_no: str | None = None
     ) -> builtins.list[CustomerGroup]:
         """The company's customer groups, optionally those of one trading mode or customer."""
         body = check.drop_none(
-            tradeType=None
-            if trade_type is None
-            else int(check.member("trade_type", trade_type, TradeType)),
-            customerNo=check.optional_text("customer_no", customer_no),
+            tradeType=check.optional(check.trade_type, "trade_type", trade_type),
+            customerNo=check.optional(check.text, "customer_no", customer_no),
         )
-        data = await self._client._call(GROUPS, body)
-        if data is None:
-            return []
-        return data if isinstance(data, list) else [data]
+        return check.listed(await self._backend.call(GROUPS, body))
 
     async def exists(
         self,
@@ -203,9 +195,9 @@ class CustomersResource(Resource):
         body = check.drop_none(
             type=int(kind),
             loginName=login_name,
-            phoneArea=None if phone_area is None else check.phone_area("phone_area", phone_area),
+            phoneArea=check.optional(check.phone_area, "phone_area", phone_area),
         )
-        return await self._client._call(EXISTS, body) == 1
+        return await self._backend.call(EXISTS, body) == 1
 
     async def _created_customer_no(
         self, phone: str | None, email: str | None, phone_area: str | None
@@ -235,7 +227,7 @@ class CustomersResource(Resource):
         """The id of a customer, for :meth:`get`; NotFoundError names ``get``'s operation."""
         reply = ReplyInfo()
         body = {"customerNo": customer_no, "current": 1, "size": 1}
-        page = await self._client._call(PAGE, body, reply=reply)
+        page = await self._backend.call(PAGE, body, reply=reply)
         for record in page.records:
             if record.customer_no == customer_no and record.id is not None:
                 return record.id
@@ -257,7 +249,7 @@ def _account_currencies(value: Any) -> list[dict[str, str]]:
     modes = check.mapping(field, value, max_items=len(TradeType))
     return [
         {
-            "tradeType": str(int(check.member(field, mode, TradeType))),
+            "tradeType": str(check.trade_type(field, mode)),
             "allCurrency": check.currency(field, currency),
         }
         for mode, currency in modes.items()

@@ -50,6 +50,11 @@ MAX_RATE_PAIRS = 50
 REMARK_MAX = 200
 
 
+def _digits(account_id: int | None) -> str | None:
+    """An account id as the decimal text the bonus operation wants."""
+    return None if account_id is None else str(account_id)
+
+
 class FundsResource(Resource):
     """Money: balances, adjustments, bonuses, rates, transfer locks."""
 
@@ -57,10 +62,9 @@ class FundsResource(Resource):
         """A customer's trading accounts in one mode, one per currency, with balances."""
         body = {
             "customerNo": check.text("customer_no", customer_no),
-            "tradeType": int(check.member("trade_type", trade_type, TradeType)),
+            "tradeType": check.trade_type("trade_type", trade_type),
         }
-        data = await self._client._call(ACCOUNTS, body)
-        return [] if data is None else data if isinstance(data, list) else [data]
+        return check.listed(await self._backend.call(ACCOUNTS, body))
 
     async def adjust(
         self,
@@ -83,24 +87,24 @@ class FundsResource(Resource):
         """
         body = check.drop_none(
             customerNo=check.text("customer_no", customer_no),
-            tradeType=int(check.member("trade_type", trade_type, TradeType)),
+            tradeType=check.trade_type("trade_type", trade_type),
             accountCurrency=check.currency("currency", currency),
             amount=check.amount("amount", amount),
-            accountId=check.optional_id("account_id", account_id),
+            accountId=check.optional(check.positive_id, "account_id", account_id),
             businessType=ADJUSTMENT_BUSINESS_TYPE,
             withdraw=True,
-            remark=check.optional_text("remark", remark, max_length=REMARK_MAX),
+            remark=check.optional(check.text, "remark", remark, max_length=REMARK_MAX),
         )
-        number = await self._client._call(ADJUST, body)
+        number = await self._backend.call(ADJUST, body)
         return number if isinstance(number, str) else None
 
     async def adjustment(self, proposal_no: str) -> AdjustProposal | None:
         """An adjustment by its proposal number, or None if there is none."""
         body = {
             "proposalNo": check.text("proposal_no", proposal_no),
-            "companyId": self._client.company_id,
+            "companyId": self._backend.company_id,
         }
-        data = await self._client._call(ADJUSTMENT, body)
+        data = await self._backend.call(ADJUSTMENT, body)
         return data if isinstance(data, AdjustProposal) else None
 
     async def bonus(
@@ -120,17 +124,17 @@ class FundsResource(Resource):
         body = check.drop_none(
             customerNo=check.text("customer_no", customer_no),
             tradeType=int(TradeType.SPOT),
-            companyId=self._client.company_id,
+            companyId=self._backend.company_id,
             activityId=check.text("activity_id", activity_id, max_length=64),
             activityCustomerNo=check.text("activity_customer_no", activity_customer_no),
             currencyBonus=check.currency("currency", currency),
             bonus=check.amount("amount", amount, positive=True),
-            type=int(check.member("operation", operation, BonusOperation)),
-            accountId=None
-            if account_id is None
-            else str(check.positive_id("account_id", account_id, digits=True)),
+            type=check.code("operation", operation, BonusOperation),
+            accountId=_digits(
+                check.optional(check.positive_id, "account_id", account_id, digits=True)
+            ),
         )
-        return await self._client._call(BONUS, body)
+        return await self._backend.call(BONUS, body)
 
     async def exchange_rates(
         self, pairs: Mapping[str, str], *, rate_type: RateType | int = RateType.DEPOSIT
@@ -139,23 +143,23 @@ class FundsResource(Resource):
         if not check.mapping("pairs", pairs, max_items=MAX_RATE_PAIRS):
             raise ValidationError("pairs", "give at least one {source: target} pair")
         body = {
-            "companyId": self._client.company_id,
+            "companyId": self._backend.company_id,
             "currencyMap": {
                 check.currency("pairs", source): check.currency("pairs", target)
                 for source, target in pairs.items()
             },
-            "type": int(check.member("rate_type", rate_type, RateType)),
+            "type": check.code("rate_type", rate_type, RateType),
         }
-        return await self._client._call(RATES, body) or []
+        return await self._backend.call(RATES, body) or []
 
     def _lock_body(
         self, customer_no: str, trade_type: TradeType | int, lock_type: LockType | int
     ) -> dict[str, Any]:
         return {
             "customerNo": check.text("customer_no", customer_no),
-            "tradeType": int(check.member("trade_type", trade_type, TradeType)),
-            "companyId": self._client.company_id,
-            "type": int(check.member("lock_type", lock_type, LockType)),
+            "tradeType": check.trade_type("trade_type", trade_type),
+            "companyId": self._backend.company_id,
+            "type": check.code("lock_type", lock_type, LockType),
         }
 
     async def lock(
@@ -172,15 +176,15 @@ class FundsResource(Resource):
         body = self._lock_body(customer_no, trade_type, lock_type)
         body.update(
             check.drop_none(
-                lockTime=check.optional_integer(
-                    "seconds", seconds, minimum=1, maximum=check.MAX_INT32
+                lockTime=check.optional(
+                    check.integer, "seconds", seconds, minimum=1, maximum=check.MAX_INT32
                 ),
-                lockEndTime=check.optional_integer(
-                    "until_ms", until_ms, minimum=1, maximum=check.MAX_EPOCH_MS
+                lockEndTime=check.optional(
+                    check.integer, "until_ms", until_ms, minimum=1, maximum=check.MAX_EPOCH_MS
                 ),
             )
         )
-        await self._client._call(LOCK, body)
+        await self._backend.call(LOCK, body)
 
     async def unlock(
         self,
@@ -190,7 +194,7 @@ class FundsResource(Resource):
         lock_type: LockType | int = LockType.BOTH,
     ) -> None:
         """Lift a transfer lock."""
-        await self._client._call(UNLOCK, self._lock_body(customer_no, trade_type, lock_type))
+        await self._backend.call(UNLOCK, self._lock_body(customer_no, trade_type, lock_type))
 
     async def is_locked(
         self,
@@ -201,7 +205,7 @@ class FundsResource(Resource):
     ) -> bool:
         """Whether transfers of ``lock_type`` are locked for the account."""
         body = self._lock_body(customer_no, trade_type, lock_type)
-        locked = await self._client._call(LOCK_STATUS, body)
+        locked = await self._backend.call(LOCK_STATUS, body)
         return bool(locked)
 
     async def lock_states(
@@ -210,7 +214,7 @@ class FundsResource(Resource):
         """Lock state of each transfer direction of the account."""
         body = self._lock_body(customer_no, trade_type, LockType.BOTH)
         del body["type"]
-        return await self._client._call(LOCK_STATES, body) or []
+        return await self._backend.call(LOCK_STATES, body) or []
 
 
 ENDPOINTS = (

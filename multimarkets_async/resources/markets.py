@@ -54,7 +54,7 @@ def _kline_query(
 ) -> dict[str, Any]:
     return {
         "code": check.text("code", code, max_length=CODE_MAX),
-        "kline_type": int(check.member("kline_type", kline_type, KlineType)),
+        "kline_type": check.code("kline_type", kline_type, KlineType),
         "kline_timestamp_end": check.integer("end", end, minimum=0, maximum=check.MAX_EPOCH_S),
         "query_kline_num": check.integer("count", count, minimum=1, maximum=MAX_KLINES),
         "adjust_type": check.integer("adjust_type", adjust_type, minimum=0, maximum=1),
@@ -69,7 +69,7 @@ class MarketsResource(Resource):
     ) -> list[DepthTick]:
         """Order books of the given product codes."""
         feed = check.member("market", market, Market)
-        data = await self._client._call(DEPTH[feed], {"symbol_list": _codes(codes)})
+        data = await self._backend.call(DEPTH[feed], {"symbol_list": _codes(codes)})
         return data.tick_list
 
     async def trades(
@@ -77,7 +77,7 @@ class MarketsResource(Resource):
     ) -> list[TradeTick]:
         """Latest trades of the given product codes."""
         feed = check.member("market", market, Market)
-        data = await self._client._call(TRADES[feed], {"symbol_list": _codes(codes)})
+        data = await self._backend.call(TRADES[feed], {"symbol_list": _codes(codes)})
         return data.tick_list
 
     async def kline(
@@ -93,7 +93,7 @@ class MarketsResource(Resource):
         """Up to 1,000 K-lines of one product ending at ``end`` (epoch seconds; 0 = now;
         ignored for stocks). ``adjust_type`` (stocks only): 0 ex-rights, 1 forward-adjusted."""
         feed = check.member("market", market, Market)
-        return await self._client._call(
+        return await self._backend.call(
             KLINE[feed], _kline_query(code, kline_type, count, end, adjust_type)
         )
 
@@ -115,8 +115,8 @@ class MarketsResource(Resource):
                 for c in check.collection("codes", codes, max_items=MAX_BATCH)
             ]
         }
-        data = await self._client._call(BATCH_KLINE[feed], body)
-        return data if isinstance(data, list) else [data]
+        data = await self._backend.call(BATCH_KLINE[feed], body)
+        return check.listed(data)
 
 
 ENDPOINTS = tuple(

@@ -41,17 +41,15 @@ class MessagesResource(Resource):
         body = check.drop_none(
             customerNo=check.text("customer_no", customer_no),
             customerId=check.positive_id("customer_id", customer_id),
-            companyId=int(self._client.company_id) if self._client.company_id.isdigit() else None,
-            tradeType=int(check.member("trade_type", trade_type, TradeType)),
+            companyId=int(self._backend.company_id) if self._backend.company_id.isdigit() else None,
+            tradeType=check.trade_type("trade_type", trade_type),
             title=check.text("title", title, max_length=TITLE_MAX),
             content=check.text("content", content, max_length=CONTENT_MAX, multiline=True),
             language=check.member("language", language, MessageLanguage).value,
             showType=1 if check.boolean("popup", popup) else 0,
-            refreshType=None
-            if refresh is None
-            else int(check.member("refresh", refresh, RefreshType)),
+            refreshType=check.optional(check.code, "refresh", refresh, RefreshType),
         )
-        await self._client._call(SEND, body)
+        await self._backend.call(SEND, body)
 
     async def code_status(
         self,
@@ -68,7 +66,7 @@ class MessagesResource(Resource):
             "code": check.text("code", code),
             "sendToken": check.text("send_token", send_token, max_length=SEND_TOKEN_MAX),
         }
-        return await self._client._call(CODE_STATUS, body)
+        return await self._backend.call(CODE_STATUS, body)
 
 
 ENDPOINTS = (

@@ -36,40 +36,38 @@ class ProductsResource(Resource):
         """Products available to a customer group, optionally matching ``name``."""
         body = check.drop_none(
             customerGroupId=check.positive_id("customer_group_id", customer_group_id),
-            name=check.optional_text("name", name),
+            name=check.optional(check.text, "name", name),
         )
-        return await self._client._call(LIST, body) or []
+        return await self._backend.call(LIST, body) or []
 
     async def by_trade_type(
         self, trade_type: TradeType | int, customer_group_id: int
     ) -> builtins.list[GroupProduct]:
         """Products of a customer group in one trading mode."""
         body = {
-            "companyId": self._client.company_id,
-            "tradeType": str(int(check.member("trade_type", trade_type, TradeType))),
+            "companyId": self._backend.company_id,
+            "tradeType": str(check.trade_type("trade_type", trade_type)),
             "customerGroupId": str(check.positive_id("customer_group_id", customer_group_id)),
         }
-        return await self._client._call(BY_TRADE_TYPE, body) or []
+        return await self._backend.call(BY_TRADE_TYPE, body) or []
 
     async def groups(self) -> builtins.list[ProductGroup]:
         """Product groups."""
-        return await self._client._call(GROUPS, {}) or []
+        return await self._backend.call(GROUPS, {}) or []
 
     async def details(
         self, *, trade_type: TradeType | int | None = None
     ) -> builtins.list[ProductDetail]:
         """Product master data with trading hours and holidays, optionally of one mode."""
         body = check.drop_none(
-            companyId=self._client.company_id,
-            tradeType=None
-            if trade_type is None
-            else int(check.member("trade_type", trade_type, TradeType)),
+            companyId=self._backend.company_id,
+            tradeType=check.optional(check.trade_type, "trade_type", trade_type),
         )
-        return await self._client._call(DETAILS, body) or []
+        return await self._backend.call(DETAILS, body) or []
 
     async def funds(self) -> builtins.list[IndexFund]:
         """Index funds and the customer groups that may trade them."""
-        return await self._client._call(FUNDS, {"companyId": self._client.company_id}) or []
+        return await self._backend.call(FUNDS, {"companyId": self._backend.company_id}) or []
 
 
 ENDPOINTS = (

@@ -8,7 +8,7 @@ from typing import Any
 from .. import _validation as check
 from .._config import DEFAULT_PAGE_CONCURRENCY
 from .._operation import Operation, op
-from ..errors import ValidationError
+from .._walk_options import WalkOptions
 from ..models import (
     CapitalFlowEntry,
     Direction,
@@ -53,7 +53,8 @@ FORCE_CLOSE: Operation[list[ForcedCloseResult] | ForcedCloseResult | None] = op(
 DEFAULT_PAGE_SIZE = 500
 POSITION_SORT = ("orderId", "openTime", "symbolId", "pnl")
 ALL_POSITION_SORT = ("id", "orderId", "openTime", "symbolId")
-POSITION_MODES = (TradeType.CFD_CROSS, TradeType.CFD_ISOLATED, TradeType.STOCK)
+CFD_MODES = (TradeType.CFD_CROSS, TradeType.CFD_ISOLATED)
+POSITION_MODES = (*CFD_MODES, TradeType.STOCK)
 
 
 POSITION_KEY = RecordKey("position_id")
@@ -64,7 +65,7 @@ LANGUAGES = ("en_US", "zh_CN")
 
 
 def _sort(value: str | None, allowed: tuple[str, ...]) -> str | None:
-    return None if value is None else check.choice("sort_by", value, allowed)
+    return check.optional(check.choice, "sort_by", value, allowed)
 
 
 def _sort_type(ascending: bool) -> str:
@@ -73,7 +74,7 @@ def _sort_type(ascending: bool) -> str:
 
 def _time(field: str, value: int | None) -> int | None:
     """An epoch-millisecond filter."""
-    return check.optional_integer(field, value, minimum=0, maximum=check.MAX_EPOCH_MS)
+    return check.optional(check.integer, field, value, minimum=0, maximum=check.MAX_EPOCH_MS)
 
 
 class TradeResource(Resource):
@@ -99,29 +100,24 @@ class TradeResource(Resource):
         The API pages this call but answers with bare lists (no ``total``), so the walk ends
         at the first short page; with ``concurrency`` above 1 it reads ahead speculatively.
         """
-        mode = check.member("trade_type", trade_type, TradeType)
-        if mode not in POSITION_MODES:
-            raise ValidationError("trade_type", "positions exist in modes 1, 2 and 6")
+        mode = check.trade_type(
+            "trade_type",
+            trade_type,
+            allowed=POSITION_MODES,
+            reason="positions exist in modes 1, 2 and 6",
+        )
         body = check.drop_none(
-            tradeType=int(mode),
+            tradeType=mode,
             customerGroupId=check.positive_id("customer_group_id", customer_group_id),
             customerId=check.positive_id("customer_id", customer_id),
-            customerNo=check.optional_text("customer_no", customer_no),
-            accountId=check.optional_id("account_id", account_id),
-            symbolId=check.optional_id("symbol_id", symbol_id),
+            customerNo=check.optional(check.text, "customer_no", customer_no),
+            accountId=check.optional(check.positive_id, "account_id", account_id),
+            symbolId=check.optional(check.positive_id, "symbol_id", symbol_id),
             sortFieldName=_sort(sort_by, POSITION_SORT),
             sortType=_sort_type(ascending),
         )
-        check.paging(max_items=max_items)
-        return self._client._paginate(
-            POSITIONS,
-            body,
-            page_size=page_size,
-            start_page=1,
-            max_items=max_items,
-            concurrency=concurrency,
-            key=POSITION_KEY,
-        )
+        walk = WalkOptions(page_size=page_size, max_items=max_items, concurrency=concurrency)
+        return self._backend.paginate(POSITIONS, body, walk, key=POSITION_KEY)
 
     def all_positions(
         self,
@@ -146,36 +142,36 @@ class TradeResource(Resource):
     ) -> Paginator[Position]:
         """Positions of all customers in a CFD mode (1 cross, 2 isolated), newest first.
         ``start_time``/``end_time`` are epoch milliseconds."""
-        mode = check.member("trade_type", trade_type, TradeType)
-        if mode not in (TradeType.CFD_CROSS, TradeType.CFD_ISOLATED):
-            raise ValidationError("trade_type", "must be 1 (CFD cross) or 2 (CFD isolated)")
+        mode = check.trade_type(
+            "trade_type",
+            trade_type,
+            allowed=CFD_MODES,
+            reason="must be 1 (CFD cross) or 2 (CFD isolated)",
+        )
         body = check.drop_none(
-            tradeType=int(mode),
-            customerGroupId=check.optional_id("customer_group_id", customer_group_id),
-            customerId=check.optional_id("customer_id", customer_id),
-            customerNo=check.optional_text("customer_no", customer_no),
-            accountId=check.optional_id("account_id", account_id),
-            symbolId=check.optional_id("symbol_id", symbol_id),
-            orderId=check.optional_id("order_id", order_id),
-            direction=None
-            if direction is None
-            else int(check.member("direction", direction, Direction)),
+            tradeType=mode,
+            customerGroupId=check.optional(
+                check.positive_id, "customer_group_id", customer_group_id
+            ),
+            customerId=check.optional(check.positive_id, "customer_id", customer_id),
+            customerNo=check.optional(check.text, "customer_no", customer_no),
+            accountId=check.optional(check.positive_id, "account_id", account_id),
+            symbolId=check.optional(check.positive_id, "symbol_id", symbol_id),
+            orderId=check.optional(check.positive_id, "order_id", order_id),
+            direction=check.optional(check.code, "direction", direction, Direction),
             startTime=_time("start_time", start_time),
             endTime=_time("end_time", end_time),
             sortFieldName=_sort(sort_by, ALL_POSITION_SORT),
             sortType=_sort_type(ascending),
         )
-        check.paging(start_page=start_page, max_items=max_items, reread_on_drift=reread_on_drift)
-        return self._client._paginate(
-            ALL_POSITIONS,
-            body,
+        walk = WalkOptions(
             page_size=page_size,
             start_page=start_page,
             max_items=max_items,
             concurrency=concurrency,
-            key=POSITION_KEY,
             reread_on_drift=reread_on_drift,
         )
+        return self._backend.paginate(ALL_POSITIONS, body, walk, key=POSITION_KEY)
 
     def capital_flow(
         self,
@@ -211,44 +207,40 @@ class TradeResource(Resource):
             customerId=str(check.positive_id("customer_id", customer_id)),
             customerGroupId=str(check.positive_id("customer_group_id", customer_group_id)),
             customerNo=check.text("customer_no", customer_no),
-            tradeType=int(check.member("trade_type", trade_type, TradeType)),
-            accountId=check.optional_id("account_id", account_id),
-            accountCurrency=None if currency is None else check.currency("currency", currency),
-            businessType=check.optional_integer(
-                "business_type", business_type, minimum=0, maximum=check.MAX_INT32
+            tradeType=check.trade_type("trade_type", trade_type),
+            accountId=check.optional(check.positive_id, "account_id", account_id),
+            accountCurrency=check.optional(check.currency, "currency", currency),
+            businessType=check.optional(
+                check.integer, "business_type", business_type, minimum=0, maximum=check.MAX_INT32
             ),
-            status=check.optional_integer("status", status, minimum=0, maximum=3),
+            status=check.optional(check.integer, "status", status, minimum=0, maximum=3),
             startTime=_time("start_time", start_time),
             endTime=_time("end_time", end_time),
-            operate=check.optional_integer("operate", operate, minimum=0, maximum=2),
-            assetsId=check.optional_id("assets_id", assets_id),
-            lang=None if lang is None else check.choice("lang", lang, LANGUAGES),
+            operate=check.optional(check.integer, "operate", operate, minimum=0, maximum=2),
+            assetsId=check.optional(check.positive_id, "assets_id", assets_id),
+            lang=check.optional(check.choice, "lang", lang, LANGUAGES),
         )
-        check.paging(start_page=start_page, max_items=max_items, reread_on_drift=reread_on_drift)
-        return self._client._paginate(
-            CAPITAL_FLOW,
-            body,
+        walk = WalkOptions(
             page_size=page_size,
             start_page=start_page,
             max_items=max_items,
             concurrency=concurrency,
-            key=LEDGER_KEY,
             reread_on_drift=reread_on_drift,
         )
+        return self._backend.paginate(CAPITAL_FLOW, body, walk, key=LEDGER_KEY)
 
     async def deal(self, deal_id: int) -> TradeDeal | None:
         """One deal (execution) by id, or None if there is none."""
         body = {"dealId": check.positive_id("deal_id", deal_id)}
-        return await self._client._call(DEAL, body)
+        return await self._backend.call(DEAL, body)
 
     async def deals(self, order_id: int, *, trade_type: TradeType | int) -> list[TradeDeal]:
         """The deals that filled an order."""
         body = {
             "orderId": check.positive_id("order_id", order_id),
-            "tradeType": int(check.member("trade_type", trade_type, TradeType)),
+            "tradeType": check.trade_type("trade_type", trade_type),
         }
-        data = await self._client._call(ORDER_DEALS, body)
-        return [] if data is None else data if isinstance(data, list) else [data]
+        return check.listed(await self._backend.call(ORDER_DEALS, body))
 
     def _customer_body(
         self,
@@ -258,7 +250,7 @@ class TradeResource(Resource):
         customer_group_id: int,
     ) -> dict[str, Any]:
         return {
-            "tradeType": int(check.member("trade_type", trade_type, TradeType)),
+            "tradeType": check.trade_type("trade_type", trade_type),
             "customerNo": check.text("customer_no", customer_no),
             "customerId": check.positive_id("customer_id", customer_id),
             "customerGroupId": check.positive_id("customer_group_id", customer_group_id),
@@ -275,7 +267,7 @@ class TradeResource(Resource):
         """Cancel a customer's pending orders in one mode; returns the cancelled order keys.
         Repeating it is harmless, so it is retried like a read."""
         body = self._customer_body(trade_type, customer_no, customer_id, customer_group_id)
-        data = await self._client._call(CANCEL_PENDING, body)
+        data = await self._backend.call(CANCEL_PENDING, body)
         return [str(key) for key in data] if isinstance(data, list) else []
 
     async def force_close(
@@ -289,8 +281,7 @@ class TradeResource(Resource):
         """Close a customer's open positions in one mode at market. Never replayed after an
         ambiguous failure: a second attempt could close positions opened in between."""
         body = self._customer_body(trade_type, customer_no, customer_id, customer_group_id)
-        data = await self._client._call(FORCE_CLOSE, body)
-        return [] if data is None else data if isinstance(data, list) else [data]
+        return check.listed(await self._backend.call(FORCE_CLOSE, body))
 
 
 ENDPOINTS = (

@@ -2,12 +2,35 @@
 
 It must not import the client's models, pipeline or resources: it speaks the wire format on
 its own, so that a wrong field name or type in a client model cannot round-trip unnoticed.
+
+Module map (laid out like moto: routing, request handling and state apart)::
+
+    _server.py     Sandbox: the one public facade (start/stop, control, faults, observation)
+    _config.py     SandboxConfig: the settings (Sandbox's keyword arguments)
+    _faults.py     the fault vocabulary: FaultKind, Fault, FaultPlan, CHAOS_KINDS (no aiohttp)
+    _failure.py    ApiFailure: how a handler or check answers a vendor error code
+    _app.py        the aiohttp application: routes behind the gateway, dispatching endpoints
+    routes.py      bizType -> handler table, market-data table, paths, paged listings
+    gateway/       middlewares: counting, faults, rate limit, envelopes, header/token checks,
+                   paging quirks (market data goes through the same ones)
+    handlers/      one module per vendor tag (auth, basic, customers, funds, markets,
+                   messages, products, trade): read the body, render the wire reply
+    state/         the back office's data and rules, no wire formatting: customers,
+                   reference data, tokens, accounts and ledger, funds, positions, prices
+
+Names are loaded on first use, so importing the fault vocabulary does not load aiohttp.
 """
 
-from ._app import password_md5
-from ._config import SandboxConfig
-from ._faults import CHAOS_KINDS, DEFAULT_FAULT_KINDS, Fault, FaultKind
-from ._server import Sandbox
+from __future__ import annotations
+
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ._config import SandboxConfig
+    from ._faults import CHAOS_KINDS, DEFAULT_FAULT_KINDS, Fault, FaultKind
+    from ._server import Sandbox
+    from .state.customers import password_md5
 
 __all__ = [
     "CHAOS_KINDS",
@@ -18,3 +41,26 @@ __all__ = [
     "SandboxConfig",
     "password_md5",
 ]
+
+_HOMES = {
+    "CHAOS_KINDS": "._faults",
+    "DEFAULT_FAULT_KINDS": "._faults",
+    "Fault": "._faults",
+    "FaultKind": "._faults",
+    "Sandbox": "._server",
+    "SandboxConfig": "._config",
+    "password_md5": ".state.customers",
+}
+
+
+def __getattr__(name: str) -> Any:
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(import_module(home, __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *__all__])

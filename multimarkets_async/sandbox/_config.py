@@ -4,12 +4,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ._data import COMPANY_ID
 from ._faults import DEFAULT_FAULT_KINDS
+
+COMPANY_ID = 439
+"""The sandbox company's id (the default ``company_id``)."""
 
 
 @dataclass
 class SandboxConfig:
+    """The sandbox's settings. Most are read on every request, so a test may change one
+    while the sandbox runs (``customers``, ``seed``, ``id_style`` and the rate limit are read
+    at start)."""
+
     customers: int = 1000
     seed: int = 0
     app_id: str = "sandbox-app-id"

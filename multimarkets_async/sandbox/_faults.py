@@ -1,9 +1,18 @@
-"""Faults the sandbox can inject on demand, to exercise a client's error handling."""
+"""The sandbox's one fault vocabulary: what a fault does (``FaultKind``), scripted faults
+(``Fault``, ``FaultPlan``) and the named faults drawn at random (``CHAOS``, ``CHAOS_KINDS``).
+
+It imports nothing of aiohttp, so the CLI reads the vocabulary without loading a server.
+"""
 
 from __future__ import annotations
 
+import random
 from dataclasses import dataclass
 from enum import Enum
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from ._config import SandboxConfig
 
 
 class FaultKind(str, Enum):
@@ -26,29 +35,66 @@ PAGE_FAULTS = frozenset({FaultKind.EMPTY_PAGE, FaultKind.SHORT_PAGE})
 """Faults that change a paged listing's reply; other calls are neither affected nor count."""
 
 
-CHAOS_KINDS = (
-    "500",
-    "502",
-    "503",
-    "reset",
-    "slow",
-    "429",
-    "ratelimit_code",
-    "downstream",
-    "token_expiry",
-    "empty_page",
-    "short_page",
-)
+DOWNSTREAM_CODES = ("GGATEWAY_CODE_011", "GGATEWAY_CODE_012", "GGATEWAY_CODE_902", "G500")
+"""The codes of a service behind the gateway being unavailable."""
+
+
+@dataclass(frozen=True)
+class Chaos:
+    """A named fault a sandbox draws at random: a ``FaultKind`` with its settings.
+
+    A ``CODE`` fault answers one of ``codes`` (drawn when there are several). ``DELAY`` holds
+    the reply ``slow_delay`` seconds and ``RATE_LIMIT`` says ``retry_after`` (the config's).
+    """
+
+    kind: FaultKind
+    status: int | None = None
+    codes: tuple[str, ...] = ("G500",)
+
+    def fault(self, rng: random.Random, slow_delay: float, retry_after: float) -> Fault:
+        """One fault of this kind; draws from ``rng`` only to pick among several codes."""
+        code = self.codes[0] if len(self.codes) == 1 else rng.choice(self.codes)
+        delays = {FaultKind.DELAY: slow_delay, FaultKind.RATE_LIMIT: retry_after}
+        return Fault(self.kind, code=code, status=self.status, delay=delays.get(self.kind, 0.0))
+
+
+CHAOS: dict[str, Chaos] = {
+    "500": Chaos(FaultKind.CODE, status=500),
+    "502": Chaos(FaultKind.HTML, status=502),
+    "503": Chaos(FaultKind.HTML, status=503),
+    "reset": Chaos(FaultKind.RESET),
+    "slow": Chaos(FaultKind.DELAY),
+    "429": Chaos(FaultKind.RATE_LIMIT),
+    "ratelimit_code": Chaos(FaultKind.CODE, codes=("GGATEWAY_CODE_018",)),
+    "downstream": Chaos(FaultKind.CODE, codes=DOWNSTREAM_CODES),
+    "token_expiry": Chaos(FaultKind.EXPIRE_TOKENS),
+    "empty_page": Chaos(FaultKind.EMPTY_PAGE),
+    "short_page": Chaos(FaultKind.SHORT_PAGE),
+}
+"""The named random faults, each a ``FaultKind`` with settings."""
+
+CHAOS_KINDS = tuple(CHAOS)
 """Faults a sandbox can draw at random (``fault_kinds``, ``fault_rates``): HTTP 500, an HTML
 502 from a proxy, 503, a connection reset mid-body, a response slower than a read timeout, a
 429 with rate-limit headers, the rate-limit error code, downstream-unavailable codes, token
 expiry, and on paged listings a transient empty page or a short page."""
 
-DEFAULT_FAULT_KINDS = tuple(
-    kind for kind in CHAOS_KINDS if kind not in ("empty_page", "short_page")
-)
+DEFAULT_FAULT_KINDS = tuple(name for name, chaos in CHAOS.items() if chaos.kind not in PAGE_FAULTS)
 """What ``fault_rate`` draws from by default: the chaos kinds a correct client survives without
 checking pages (the page faults silently lose records unless the client notices)."""
+
+AUTH_FAULT_KINDS = ("500", "502", "503", "reset")
+"""The transient faults a login may meet (``auth_fault_rate``)."""
+
+
+def chaos_fault(
+    name: str, rng: random.Random, slow_delay: float = 2.0, retry_after: float = 1.0
+) -> Fault:
+    """The fault a random draw of ``name`` produces (see ``CHAOS_KINDS``)."""
+    chaos = CHAOS.get(name)
+    if chaos is None:
+        raise ValueError(f"unknown fault kind {name!r}; choose from {', '.join(CHAOS_KINDS)}")
+    return chaos.fault(rng, slow_delay, retry_after)
 
 
 @dataclass
@@ -69,6 +115,7 @@ class Fault:
     fired: int = 0
 
     def matches(self, biz_type: str, is_auth: bool, paged: bool = False) -> bool:
+        """Whether this fault applies to a call of ``biz_type`` (and has firings left)."""
         if self.fired >= self.times or (self.kind in PAGE_FAULTS and not paged):
             return False
         return biz_type == self.biz_type if self.biz_type is not None else not is_auth
@@ -81,13 +128,16 @@ class FaultPlan:
         self._faults: list[Fault] = []
 
     def add(self, fault: Fault) -> Fault:
+        """Script ``fault``; it applies after those added before it."""
         self._faults.append(fault)
         return fault
 
     def clear(self) -> None:
+        """Forget every scripted fault."""
         self._faults.clear()
 
     def take(self, biz_type: str, is_auth: bool, paged: bool = False) -> Fault | None:
+        """The fault this call meets, if any (counting it as fired, or as skipped)."""
         for fault in self._faults:
             if fault.matches(biz_type, is_auth, paged):
                 if fault.after > 0:
@@ -99,4 +149,36 @@ class FaultPlan:
 
     @property
     def pending(self) -> int:
+        """Firings still to come."""
         return sum(f.times - f.fired for f in self._faults)
+
+
+class ChaosDraw:
+    """Seeded random faults: ``fault_rates`` per kind, else ``fault_rate`` spread evenly over
+    ``fault_kinds``; a login meets a transient fault at ``auth_fault_rate``."""
+
+    def __init__(self, config: SandboxConfig) -> None:
+        self.config = config
+        self._rng = random.Random(config.seed)
+
+    def draw(self, is_auth: bool) -> Fault | None:
+        """The random fault of one call, or None (the same sequence for the same seed)."""
+        config, rng = self.config, self._rng
+        if is_auth:
+            if config.auth_fault_rate <= 0 or rng.random() >= config.auth_fault_rate:
+                return None
+            return self._fault(rng.choice(AUTH_FAULT_KINDS))
+        if not (config.fault_rate > 0 or config.fault_rates):
+            return None
+        draw = rng.random()
+        rates = config.fault_rates or {
+            kind: config.fault_rate / len(config.fault_kinds) for kind in config.fault_kinds
+        }
+        for kind, rate in rates.items():
+            if draw < rate:
+                return self._fault(kind)
+            draw -= rate
+        return None
+
+    def _fault(self, name: str) -> Fault:
+        return chaos_fault(name, self._rng, self.config.slow_delay, self.config.retry_after)

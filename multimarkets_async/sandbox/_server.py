@@ -1,4 +1,5 @@
-"""Runs the sandbox application on a loopback port, in-process or as a command."""
+"""``Sandbox``: the sandbox's one public face: it runs the application on a loopback port, and
+controls and observes it (settings, faults, data, what clients sent)."""
 
 from __future__ import annotations
 
@@ -10,11 +11,13 @@ from typing import Any
 
 from aiohttp import web
 
-from ._app import CONTROL_PATH, SandboxApp
-from ._backoffice import Backoffice
+from ._app import make_app
 from ._config import SandboxConfig
-from ._data import CustomerStore
 from ._faults import Fault, FaultKind
+from .gateway import Gateway
+from .routes import CONTROL_PATH
+from .state import Backend
+from .state.customers import CustomerStore
 
 SHUTDOWN_GRACE = 0.25
 """Seconds a stopping sandbox lets requests in progress finish."""
@@ -46,7 +49,8 @@ class Sandbox:
     def __init__(
         self, customers: int = 1000, *, host: str = "127.0.0.1", port: int = 0, **settings: Any
     ) -> None:
-        self._app = SandboxApp(SandboxConfig(customers=customers, **settings))
+        self._backend = Backend(SandboxConfig(customers=customers, **settings))
+        self._gateway = Gateway(self._backend)
         self._host = host
         self._port = port
         self._runner: web.AppRunner | None = None
@@ -60,10 +64,11 @@ class Sandbox:
     # -- lifecycle ------------------------------------------------------------------------
 
     async def start(self) -> None:
+        """Listen on ``host``:``port`` (0: a free port, then in ``port``)."""
         # Stopping abandons requests still held (slow faults, long latency) after a short grace,
         # rather than aiohttp's default minute.
         runner = web.AppRunner(
-            self._app.make_app(),
+            make_app(self._backend, self._gateway),
             access_log=None,
             handle_signals=False,
             shutdown_timeout=SHUTDOWN_GRACE,
@@ -83,6 +88,7 @@ class Sandbox:
         self.port = int(runner.addresses[0][1])
 
     async def stop(self) -> None:
+        """Stop listening; requests still held get a short grace."""
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
@@ -103,21 +109,25 @@ class Sandbox:
 
     @property
     def base_url(self) -> str:
+        """The API's base URL (``.../openapi-b``) of the started sandbox."""
         if self.port is None:
             raise RuntimeError("the sandbox is not started")
         return f"http://{self._host}:{self.port}/openapi-b"
 
     @property
     def app_id(self) -> str:
-        return self._app.config.app_id
+        """The app id a login needs."""
+        return self._backend.config.app_id
 
     @property
     def app_secret(self) -> str:
-        return self._app.config.app_secret
+        """The app secret a login needs."""
+        return self._backend.config.app_secret
 
     @property
     def company_id(self) -> int:
-        return self._app.config.company_id
+        """The sandbox company's id."""
+        return self._backend.config.company_id
 
     @property
     def control_url(self) -> str:
@@ -139,56 +149,61 @@ class Sandbox:
 
     @property
     def calls(self) -> Counter[str]:
-        return self._app.state.calls
+        """Requests per bizType (market data: per ``feed/name``)."""
+        return self._gateway.seen.calls
 
     @property
     def statuses(self) -> Counter[tuple[str, int]]:
-        return self._app.state.statuses
+        """Answered requests per ``(bizType, HTTP status)``."""
+        return self._gateway.seen.statuses
 
     @property
     def max_in_flight(self) -> int:
         """The most requests this sandbox has served at the same time."""
-        return self._app.state.max_in_flight
+        return self._gateway.seen.max_in_flight
 
     @property
     def in_flight(self) -> int:
-        return self._app.state.in_flight
+        """The requests being served now."""
+        return self._gateway.seen.in_flight
 
     def last_headers(self, biz_type: str) -> dict[str, str]:
         """Headers of the latest request for ``biz_type``."""
-        return self._app.state.last_headers[biz_type]
+        return self._gateway.seen.last_headers[biz_type]
 
     @property
     def request_log(self) -> list[tuple[float, str, int]]:
         """``(time.monotonic(), bizType, HTTP status)`` of answered requests, oldest first."""
-        return list(self._app.state.log)
+        return list(self._gateway.seen.log)
 
     @property
     def traces(self) -> list[str]:
         """Trace ids seen, oldest first (the latest 100,000)."""
-        return list(self._app.state.traces)
+        return list(self._gateway.seen.traces)
 
     @property
-    def backoffice(self) -> Backoffice:
+    def backoffice(self) -> Backend:
         """Accounts, ledger, positions, locks, proposals and messages (for inspection)."""
-        return self._app.backoffice
+        return self._backend
 
     @property
     def store(self) -> CustomerStore:
-        return self._app.state.store
+        """The customers."""
+        return self._backend.store
 
     @property
     def config(self) -> SandboxConfig:
-        return self._app.config
+        """The settings; most are read on every request, so a test may change them."""
+        return self._backend.config
 
     @property
     def issued_tokens(self) -> list[str]:
         """Every token handed out so far."""
-        return list(self._app.state.tokens)
+        return list(self._backend.tokens.issued)
 
     def expire_tokens(self) -> None:
         """Make every issued token expired from now on."""
-        self._app.expire_tokens()
+        self._backend.tokens.expire_all()
 
     def inject(
         self,
@@ -211,10 +226,11 @@ class Sandbox:
             status=status,
             delay=delay,
         )
-        return self._app.state.faults.add(fault)
+        return self._gateway.faults.add(fault)
 
     def clear_faults(self) -> None:
-        self._app.state.faults.clear()
+        """Forget every scripted fault."""
+        self._gateway.faults.clear()
 
     def customer(self, customer_no: str) -> dict[str, Any] | None:
         """A customer's list record in wire form, or None."""
@@ -224,10 +240,10 @@ class Sandbox:
     def sign_up(self, count: int) -> list[int]:
         """Add ``count`` generated customers at the front of the list; their (internal) ids,
         newest first."""
-        return self._app.sign_up(count)
+        return self._backend.sign_up(count)
 
     def delete_customers(self, count: int, *, seed: int | None = None) -> list[int]:
         """Delete ``count`` random customers (all, if fewer); their (internal) ids. Without a
         ``seed`` the sandbox's own seeded generator picks them."""
         rng = None if seed is None else random.Random(seed)
-        return self._app.delete_customers(count, rng)
+        return self._backend.delete_customers(count, rng)

@@ -9,6 +9,8 @@ from dataclasses import dataclass
 
 @dataclass
 class Verdict:
+    """One call's answer from the limiter, with what the gateway's headers say."""
+
     allowed: bool
     limit: int
     remaining: int
@@ -35,6 +37,7 @@ class RateLimiter:
         self._windows: dict[str, tuple[float, int]] = {}
 
     def hit(self, key: str) -> Verdict:
+        """Count a call of ``key``; whether it is allowed, and the window's state."""
         now = time.monotonic()
         start, used = self._windows.get(key, (now, 0))
         if now - start >= self.window:

@@ -1,4 +1,4 @@
-"""Deterministic customer data for the sandbox, in the vendor's wire format (camelCase).
+"""The sandbox's customers: deterministic generated data, in the vendor's wire format (camelCase).
 
 Customers are a pure function of ``(seed, id)``: nothing is materialised until a page asks for
 it, so a sandbox of millions of customers starts instantly and stays small. Created customers
@@ -7,14 +7,16 @@ are kept explicitly. Listing order is newest first, like the real back office.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from array import array
 from typing import Any
 
-MASK64 = (1 << 64) - 1
+from .._config import COMPANY_ID
+from ._hash import mix
+
 CUSTOMER_NO_BASE = 86_000_000
 EPOCH_MS = 1_577_836_800_000  # 2020-01-01
-COMPANY_ID = 439
 ID_STYLES = ("small", "snowflake")
 SNOWFLAKE_BASE = 1 << 60  # snowflake-style wire ids: base + (id << 22) + a 22-bit hash of id
 SNOWFLAKE_SHIFT = 22
@@ -131,22 +133,25 @@ GROUP_NAMES = {g["id"]: g["name"] for g in GROUPS}
 _EMAIL_ID = re.compile(r"(\d+)@")
 
 
-def _mix(value: int) -> int:
-    """splitmix64: a fast, well-spread 64-bit hash."""
-    value = (value + 0x9E3779B97F4A7C15) & MASK64
-    value = ((value ^ (value >> 30)) * 0xBF58476D1CE4E5B9) & MASK64
-    value = ((value ^ (value >> 27)) * 0x94D049BB133111EB) & MASK64
-    return value ^ (value >> 31)
-
-
 def customer_no_of(customer_id: int) -> str:
+    """The customer number of customer ``customer_id`` (the one place numbers are made)."""
     return str(CUSTOMER_NO_BASE + customer_id)
+
+
+def customer_id_of(customer_no: str) -> int | None:
+    """The id behind a customer number, None when it is not one."""
+    return int(customer_no) - CUSTOMER_NO_BASE if customer_no.isdigit() else None
+
+
+def password_md5(plain: str) -> str:
+    """What a well-behaved client sends for ``plain`` (for assertions in tests)."""
+    return hashlib.md5(plain.encode("utf-8")).hexdigest()
 
 
 def generate_customer(seed: int, customer_id: int) -> dict[str, Any]:
     """The wire record of generated customer ``customer_id`` (same output for the same seed)."""
-    h1 = _mix((seed << 32) ^ customer_id)
-    h2 = _mix(h1)
+    h1 = mix((seed << 32) ^ customer_id)
+    h2 = mix(h1)
     first = FIRST_NAMES[h1 % 32]
     last = LAST_NAMES[(h1 >> 5) % 32]
     area = COUNTRIES[(h1 >> 10) % 12][1]
@@ -195,7 +200,7 @@ def generate_customer(seed: int, customer_id: int) -> dict[str, Any]:
 
 def generated_country(seed: int, customer_id: int) -> str:
     """Country of a generated customer (a detail field, not part of list records)."""
-    return COUNTRIES[(_mix((seed << 32) ^ customer_id) >> 10) % 12][0]
+    return COUNTRIES[(mix((seed << 32) ^ customer_id) >> 10) % 12][0]
 
 
 WIRE_FIELDS = (
@@ -256,9 +261,11 @@ class CustomerStore:
 
     @property
     def deleted_ids(self) -> frozenset[int]:
+        """Ids of the customers deleted so far."""
         return frozenset(self._deleted)
 
     def record(self, customer_id: int) -> dict[str, Any]:
+        """The list record of a customer (with the internal id)."""
         created = self._created.get(customer_id)
         return created if created is not None else generate_customer(self.seed, customer_id)
 
@@ -266,7 +273,7 @@ class CustomerStore:
         """The id customer ``customer_id`` carries on the wire (itself unless snowflake style)."""
         if self.id_style == "small":
             return customer_id
-        low = _mix(customer_id) & ((1 << SNOWFLAKE_SHIFT) - 1)
+        low = mix(customer_id) & ((1 << SNOWFLAKE_SHIFT) - 1)
         return SNOWFLAKE_BASE + (customer_id << SNOWFLAKE_SHIFT) + low
 
     def internal_id(self, wire_id: int) -> int | None:
@@ -293,18 +300,20 @@ class CustomerStore:
         return extra
 
     def ids(self, offset: int, size: int) -> list[int]:
+        """``size`` ids from position ``offset`` of the listing (newest first)."""
         return self._order[offset : offset + size].tolist()
 
     def alive(self, customer_id: int) -> bool:
+        """Whether the customer exists (and is not deleted)."""
         return 1 <= customer_id <= self._max_id and customer_id not in self._deleted
 
     def by_customer_no(self, customer_no: str) -> int | None:
-        if not customer_no.isdigit():
-            return None
-        customer_id = int(customer_no) - CUSTOMER_NO_BASE
-        return customer_id if self.alive(customer_id) else None
+        """The customer with this number, if alive."""
+        customer_id = customer_id_of(customer_no)
+        return customer_id if customer_id is not None and self.alive(customer_id) else None
 
     def by_phone(self, phone: str) -> int | None:
+        """The customer with this phone number, if alive."""
         found = self._by_phone.get(phone)
         if found is None and len(phone) == 11 and phone.startswith("13") and phone.isdigit():
             candidate = int(phone[2:])
@@ -313,6 +322,7 @@ class CustomerStore:
         return found if found is not None and self.alive(found) else None
 
     def by_email(self, email: str) -> int | None:
+        """The customer with this e-mail (any case), if alive."""
         email = email.lower()
         found = self._by_email.get(email)
         match = _EMAIL_ID.search(email)
@@ -366,6 +376,7 @@ class CustomerStore:
         return added.tolist()
 
     def delete(self, customer_id: int) -> bool:
+        """Delete a customer; whether it was alive."""
         if not self.alive(customer_id):
             return False
         del self._order[self._order.index(customer_id)]

@@ -1,0 +1,163 @@
+"""The two envelope styles the API speaks, each described in one place.
+
+- **Standard** operations: ``POST`` of the JSON body; the token, company, version, group and
+  language go in headers; replies are ``{code, msg, data, ...}``, successful when
+  ``code == "0"``.
+- **Market data**: ``GET``; the token goes in the query string and the request is wrapped as
+  ``{"trace", "data"}``, sent in the ``query`` parameter or as the body; replies are
+  ``{ret, msg, data}``, successful when ``ret == 200``; failures read as code
+  ``QUOTE_<ret>``. The client's market-data token is used when it has one.
+
+An operation picks its dialect once (``Operation.dialect``); the pipeline and the reply reader
+ask it and never test which one it is.
+"""
+
+from __future__ import annotations
+
+import time
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import msgspec
+
+from .models import Envelope, LooseEnvelope, QuoteEnvelope, dec_hook
+
+if TYPE_CHECKING:
+    from ._operation import Operation
+
+QUOTE_OK = 200
+
+_encoder = msgspec.json.Encoder()
+
+
+@dataclass(frozen=True, slots=True)
+class Failure:
+    """A failure reply, whichever envelope it came in."""
+
+    code: str
+    msg: str | None = None
+    msg_params: str | None = None
+    biz_code: str | None = None
+    data: Any = None
+
+
+@dataclass(frozen=True, slots=True)
+class Identity:
+    """Who the standard headers say is calling."""
+
+    company_id: str
+    lang: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Request:
+    """One attempt to send: the operation, its encoded body, the token, the trace id and who
+    is calling."""
+
+    operation: Operation[Any]
+    payload: bytes
+    token: str | None
+    trace: str
+    identity: Identity
+
+
+@dataclass(frozen=True, slots=True)
+class Outgoing:
+    """What one attempt sends besides the URL and the common headers."""
+
+    params: dict[str, str] | None
+    data: bytes | None
+    headers: dict[str, str]
+
+
+class Dialect(ABC):
+    """How one envelope style sends a request and reads its reply."""
+
+    method = "POST"
+    market_token = False
+    """Whether the client's market-data token, when it has one, replaces the login's."""
+
+    def __init__(self, envelope: Any, loose: type[Any]) -> None:
+        self._envelope = envelope
+        self.loose: msgspec.json.Decoder[Any] = msgspec.json.Decoder(loose, strict=False)
+
+    def decoder(self, response_type: Any) -> msgspec.json.Decoder[Any]:
+        """The fast decoder of a reply whose ``data`` is ``response_type``."""
+        return msgspec.json.Decoder(self._envelope[response_type], strict=False, dec_hook=dec_hook)
+
+    @abstractmethod
+    def outgoing(self, request: Request) -> Outgoing:
+        """The request of one attempt: query parameters, body and the dialect's headers."""
+
+    @abstractmethod
+    def recognised(self, envelope: Any) -> bool:
+        """Whether a loosely decoded reply is this dialect's envelope at all."""
+
+    @abstractmethod
+    def verdict(self, envelope: Any) -> Failure | None:
+        """None for a successful envelope (typed or loose), else its failure."""
+
+
+class _Standard(Dialect):
+    def outgoing(self, request: Request) -> Outgoing:
+        operation, identity = request.operation, request.identity
+        headers: dict[str, str] = {}
+        if operation.needs_token:
+            headers["companyId"] = identity.company_id
+            headers["timestamp"] = str(int(time.time() * 1000))
+            if request.token is not None:
+                headers["token"] = request.token
+            if operation.version is not None:
+                headers["version"] = operation.version
+            if operation.group is not None:
+                headers["group"] = operation.group
+            if identity.lang is not None:
+                headers["lang"] = identity.lang
+        return Outgoing(None, request.payload, headers)
+
+    def recognised(self, envelope: Any) -> bool:
+        return envelope.code is not None
+
+    def verdict(self, envelope: Any) -> Failure | None:
+        if envelope.code is not None and str(envelope.code) == "0":
+            return None
+        return Failure(
+            str(envelope.code), envelope.msg, envelope.msg_params, envelope.biz_code, envelope.data
+        )
+
+
+class _LooseQuote(msgspec.Struct):
+    ret: int | None = None
+    msg: str | None = None
+
+
+class _MarketData(Dialect):
+    method = "GET"
+    market_token = True
+
+    def __init__(self, *, in_query: bool) -> None:
+        super().__init__(QuoteEnvelope, _LooseQuote)
+        self._in_query = in_query
+
+    def outgoing(self, request: Request) -> Outgoing:
+        trace = _encoder.encode(request.trace)
+        wrapped = b'{"trace":' + trace + b',"data":' + request.payload + b"}"
+        params = {"token": request.token or ""}
+        if self._in_query:
+            params["query"] = wrapped.decode()
+            return Outgoing(params, None, {})
+        return Outgoing(params, wrapped, {})
+
+    def recognised(self, envelope: Any) -> bool:
+        return envelope.ret is not None
+
+    def verdict(self, envelope: Any) -> Failure | None:
+        if envelope.ret == QUOTE_OK:
+            return None
+        return Failure(f"QUOTE_{envelope.ret}", envelope.msg)
+
+
+STANDARD: Dialect = _Standard(Envelope, LooseEnvelope)
+MARKET_DATA_QUERY: Dialect = _MarketData(in_query=True)
+MARKET_DATA_BODY: Dialect = _MarketData(in_query=False)

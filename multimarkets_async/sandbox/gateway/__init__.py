@@ -1,0 +1,25 @@
+"""The sandbox's gateway: aiohttp middlewares for what every call goes through.
+
+In order: counting (calls, statuses, requests in flight), faults, the rate limit and its
+headers, the envelopes (the vendor's, and market data's ``{ret, msg, trace, data}``), the
+gateway's header and token checks, and paging quirks. Business calls and market data share
+them (market data has no rate limit, header checks or paging).
+"""
+
+from __future__ import annotations
+
+from ._context import CALL, GATEWAY, Call, Gateway, Observations, Route
+from ._middlewares import MIDDLEWARES, data_of
+from ._replies import encode
+
+__all__ = [
+    "CALL",
+    "GATEWAY",
+    "MIDDLEWARES",
+    "Call",
+    "Gateway",
+    "Observations",
+    "Route",
+    "data_of",
+    "encode",
+]
