@@ -458,6 +458,10 @@ def main() -> None:
             "walk_small": peaks["small"],
             "walk_snowflake": peaks["snowflake"],
         }
+    log("data push events (benchmarks/events.py)")
+    quick = ["--quick"] if args.quick else []
+    subprocess.run([sys.executable, str(HERE / "events.py"), *quick], check=True)
+    events = json.loads((RESULTS / "events.json").read_text())
     checks = targets(rows, walks, decode, memory, customers)
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "results.json").write_text(
@@ -468,6 +472,7 @@ def main() -> None:
                 "walks": walks,
                 "decode_ms": decode,
                 "memory": memory,
+                "events": events,
                 "targets": [{"target": n, "measured": v, "met": ok} for n, v, ok in checks],
             },
             indent=1,
@@ -476,6 +481,12 @@ def main() -> None:
     chart(rows, walks, RESULTS / "chart.png")
     elapsed = time.perf_counter() - started
     text = report(repeats, rows, walks, decode, memory, checks, customers, elapsed)
+    text += (
+        f"\n## Data Push\n\n{events['events_per_second']:,.0f} events/s through "
+        f"`client.events()` (bare aiohttp loop: {events['bare_events_per_second']:,.0f}); "
+        f"a slow consumer with {events['slow_consumer']['queued']:,} events queued peaks at "
+        f"{events['slow_consumer']['peak_rss_mib']:.1f} MiB. See [events.md](events.md).\n"
+    )
     (RESULTS / "results.md").write_text(text)
     log(text)
 

@@ -7,6 +7,7 @@ async with mm.ManagerClient() as client:          # credentials from MULTIMARKET
         print(customer.customer_no, customer.email)
 """
 
+from . import events
 from ._budget import RateLimitState
 from ._call import ResponseInfo
 from ._config import PRODUCTION_BASE_URL, TEST_BASE_URL, TEST_BASE_URL_SPEC, Timeout
@@ -23,7 +24,9 @@ from .errors import (
     ConfigurationError,
     ConflictError,
     EventLoopError,
+    EventStreamError,
     ExportFileError,
+    GroupConflictError,
     IncompleteExportError,
     InconsistentListingError,
     InvalidRequestError,
@@ -133,12 +136,14 @@ __all__ = [
     "DictEntry",
     "Direction",
     "EventLoopError",
+    "EventStreamError",
     "ExchangeRate",
     "ExportFileError",
     "ExportFormat",
     "ExportSummary",
     "ForcedCloseResult",
     "GroupAssets",
+    "GroupConflictError",
     "GroupProduct",
     "Holiday",
     "IncompleteExportError",
@@ -193,5 +198,6 @@ __all__ = [
     "WalkPosition",
     "WalkStats",
     "__version__",
+    "events",
     "export",
 ]

@@ -143,6 +143,19 @@ class Pipeline:
         assert company is not None
         return company
 
+    async def push_token(self, refused: str | None = None) -> str:
+        """The token for a Data Push handshake (logging in first if there is none). With
+        ``refused`` (the token the push server just refused), a fresh one: the refused token
+        is forgotten and renewed single-flight, so tasks refused together share one login."""
+        auth = self._auth
+        if refused is not None:
+            auth.invalidate(refused)
+
+        async def attempt(number: int) -> str:
+            return await (auth.get() if refused is None else auth.renew(stale=refused))
+
+        return await self._retrying(AUTH, self._login_options, attempt)
+
     # -- the one retry loop -----------------------------------------------------------------
 
     async def _retrying(

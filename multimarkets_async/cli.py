@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import logging
 import math
 import shlex
 import signal
 import sys
 from collections.abc import Callable, Sequence
+from decimal import Decimal
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -26,6 +28,7 @@ from ._config import (
     ENV_APP_SECRET,
     ENV_BASE_URL,
     ENV_COMPANY_ID,
+    ENV_PUSH_URL,
     PRODUCTION_BASE_URL,
 )
 from ._progress import progress_for
@@ -109,6 +112,8 @@ async def _run(args: argparse.Namespace) -> int:
 def _stopped_line(args: argparse.Namespace, words: list[str]) -> str:
     if args.command == "sandbox":
         return "sandbox stopped"
+    if args.command == "events":
+        return f"events of group {args.group!r} stopped after {getattr(args, 'printed', 0):,}"
     out = Path(args.out)
     again = [word for word in words if not _is_flag(word, "--overwrite", 4)]
     if out.with_name(out.name + ".checkpoint").exists():
@@ -174,6 +179,18 @@ An export writes <out>.partial (or <out>.parts/), <out>.checkpoint and <out>.key
 it between pages, keeping its checkpoint: run the same command with --resume to continue.
 Exit status: 0 done, 1 failed, 2 bad usage or settings, 130 Ctrl-C, 143 SIGTERM."""
 
+EVENTS_EPILOG = f"""\
+credentials come from the environment:
+  {ENV_APP_ID:<24} the app id
+  {ENV_APP_SECRET:<24} the app secret
+  {ENV_COMPANY_ID:<24} the company id
+  {ENV_BASE_URL:<24} the API's base URL (--base-url overrides it)
+  {ENV_PUSH_URL:<24} the push websocket (--push-url overrides it)
+
+Dropped connections, server restarts and stalls are healed (reconnect with backoff; replayed
+events are printed once). Exit status: 1 when the stream cannot go on (e.g. another consumer
+uses the group), 2 bad usage or settings, 130 Ctrl-C, 143 SIGTERM."""
+
 
 def _parser() -> argparse.ArgumentParser:
     parser = _Parser(prog=PROG, description="MultiMarkets Manager API tools", formatter_class=_Help)
@@ -233,6 +250,43 @@ def _parser() -> argparse.ArgumentParser:
     )
     _add_sandbox_options(sandbox)
     sandbox.set_defaults(run=_sandbox, check=_no_check)
+
+    events = commands.add_parser(
+        "events",
+        help="print a group's Data Push events as JSON Lines until stopped",
+        description="Print the Data Push events of a group on stdout, one JSON line per event "
+        '({"eventType": ..., "data": ...}; the frame as received for a type this version does '
+        "not know), until Ctrl-C or SIGTERM. Reconnects are logged on stderr.",
+        epilog=EVENTS_EPILOG,
+        formatter_class=_Help,
+    )
+    events.add_argument(
+        "--group",
+        required=True,
+        help="subscriber group: one live connection per group; its events queue while it is "
+        "away (a new group starts now)",
+    )
+    events.add_argument(
+        "--types",
+        action="extend",
+        nargs="+",
+        default=[],
+        metavar="TYPES",
+        help="only these event types, e.g. --types register,deposit (default: every type)",
+    )
+    events.add_argument(
+        "--base-url",
+        metavar="URL",
+        help=f"the API's base URL (default: ${ENV_BASE_URL}, else {PRODUCTION_BASE_URL})",
+    )
+    events.add_argument(
+        "--push-url",
+        metavar="URL",
+        help=f"the push websocket (default: ${ENV_PUSH_URL}, else the base URL with ws(s):// "
+        "and /ws)",
+    )
+    events.add_argument("--quiet", action="store_true", help="no reconnect lines on stderr")
+    events.set_defaults(run=_events, check=_no_check)
     return parser
 
 
@@ -377,6 +431,13 @@ def _add_sandbox_options(sandbox: argparse.ArgumentParser) -> None:
         default=0,
         metavar="N",
         help="deposits added to the listed ledger before each capital-flow call",
+    )
+    data.add_argument(
+        "--events-per-second",
+        type=_number(0),
+        default=0.0,
+        metavar="N",
+        help="Data Push: background churn events per second on the websocket (default: 0)",
     )
 
 
@@ -574,6 +635,61 @@ def _count_ids(path: Path) -> tuple[int, int]:
     return lines, len(ids)
 
 
+# -- events --------------------------------------------------------------------------------
+
+
+async def _events(args: argparse.Namespace) -> int:
+    from .events import Unknown
+
+    types = [name.strip() for item in args.types for name in item.split(",") if name.strip()]
+    if not args.quiet:
+        _log_to_stderr()
+    args.printed = 0
+    out = sys.stdout.buffer
+    async with (
+        ManagerClient(base_url=args.base_url) as client,
+        client.events(args.group, types=types or None, push_url=args.push_url) as stream,
+    ):
+        async for event in stream:
+            if isinstance(event, Unknown):
+                line = _raw_line(event.raw)
+            else:
+                line = _event_line(event.event_type, event.data)
+            out.write(line + b"\n")
+            out.flush()
+            args.printed += 1
+    return 0
+
+
+_json_out = msgspec.json.Encoder(decimal_format="number")
+
+
+def _event_line(event_type: str, data: msgspec.Struct) -> bytes:
+    """``{"eventType": ..., "data": {...}}`` with the fields the server sent (camelCase)."""
+    fields = msgspec.to_builtins(data, builtin_types=(Decimal,))
+    present = {name: value for name, value in fields.items() if value is not None}
+    return _json_out.encode({"eventType": event_type, "data": present})
+
+
+def _raw_line(raw: bytes) -> bytes:
+    """A frame as received, on one line."""
+    if b"\n" not in raw and b"\r" not in raw:
+        return raw
+    try:
+        return msgspec.json.format(raw, indent=0)
+    except msgspec.DecodeError:
+        return _json_out.encode({"raw": raw.decode("utf-8", "replace")})
+
+
+def _log_to_stderr() -> None:
+    """Show the SDK's INFO lines (one per reconnect) on stderr."""
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(message)s", "%H:%M:%S"))
+    logger = logging.getLogger("multimarkets_async")
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+
+
 # -- sandbox -------------------------------------------------------------------------------
 
 
@@ -610,6 +726,7 @@ async def _sandbox(args: argparse.Namespace) -> int:
         ledger_null_keys=args.ledger_null_keys,
         ledger_size=args.ledger_size,
         ledger_insert_per_call=args.ledger_insert_per_call,
+        events_per_second=args.events_per_second,
     )
     async with sandbox:
         print(f"MultiMarkets sandbox: {args.customers:,} customers at {sandbox.base_url}")
@@ -620,6 +737,7 @@ async def _sandbox(args: argparse.Namespace) -> int:
         print(f"  export MULTIMARKETS_COMPANY_ID={sandbox.company_id}")
         change = """'{"signUps": 10, "deletions": 5}'"""
         print(f"change its customers with: curl -X POST {sandbox.control_url} -d {change}")
+        print(f"Data Push websocket: {sandbox.push_url}")
         sys.stdout.flush()
         await asyncio.Event().wait()
     return 0

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from types import TracebackType
 from typing import Any
 
@@ -23,6 +23,7 @@ from ._config import (
     ENV_BASE_URL,
     ENV_COMPANY_ID,
     ENV_MARKET_TOKEN,
+    ENV_PUSH_URL,
     PRODUCTION_BASE_URL,
     Secret,
     Timeout,
@@ -35,6 +36,7 @@ from ._retry import Retry
 from ._tasks import TaskHost
 from ._version import __version__
 from .errors import ClientClosedError, ConfigurationError, ValidationError
+from .events._stream import EventStream, StreamHost, push_url_for, stop_streams, stream_options
 from .models import CompanyProfile
 from .resources import (
     AuthResource,
@@ -63,6 +65,7 @@ class _Shared:
         self.closed = False
         self.tasks = TaskHost()
         self.entered = 0  # `async with` blocks open on the client (or its views)
+        self.streams: set[EventStream] = set()  # open Data Push streams
 
     def get_session(self) -> aiohttp.ClientSession:
         if self.closed:
@@ -77,6 +80,7 @@ class _Shared:
             return
         self.closed = True  # calls starting from now on are refused
         abort()  # calls in progress end
+        await stop_streams(self.streams)  # event streams end, with ClientClosedError
         self.tasks.cancel()
         await self.tasks.drain()
         if self.owns_session and self.session is not None:
@@ -159,6 +163,7 @@ class ManagerClient:
         self.app_id = app_id
         self.company_id = company.strip()
         self.base_url = url.rstrip("/")
+        self._proxy = proxy
         self._options = CallOptions(
             _timeout("timeout", timeout),
             _retry_policy(_retry("retry", retry or Retry()), max_retries),
@@ -274,6 +279,83 @@ class ManagerClient:
     def _task_host(self) -> TaskHost | None:
         host = self._shared.tasks
         return host if host.active else None
+
+    # -- Data Push ------------------------------------------------------------------------
+
+    def events(
+        self,
+        group: str,
+        *,
+        types: Iterable[str | type[Any]] | str | type[Any] | None = None,
+        heartbeat: float = 10.0,
+        silence: float = 30.0,
+        reconnect: Retry | None = None,
+        max_reconnects: int | None = None,
+        push_url: str | None = None,
+        dedup_window: int = 100_000,
+        buffer: int = 1000,
+    ) -> EventStream:
+        """The Data Push events of ``group``: typed, de-duplicated and in order::
+
+            async with client.events(group="crm-sync") as stream:
+                async for event in stream:
+                    match event:
+                        case mm.events.Register(data=d): ...
+                        case mm.events.Unknown(event_type=t, raw=raw): ...
+
+        The push server keeps one live connection per group and queues a group's events
+        while it is offline (a new group starts at "now"), so use one stable group name per
+        consumer. Entering the stream connects (the token from the client's login); leaving
+        it, breaking out of the loop and leaving the block, or cancelling the task closes the
+        connection.
+
+        The connection heals itself: a drop, a server restart, a stall (no pong and no data
+        for ``silence`` seconds; a text ``ping`` goes out every ``heartbeat`` seconds) or a
+        refused handshake (HTTP 401: the token is renewed once per refusal; 5xx: backoff)
+        leads to a reconnect after a full-jitter wait from ``reconnect`` (an ``mm.Retry``:
+        its ``base`` and ``cap``; default 0.5 s doubling to 30 s), without end unless
+        ``max_reconnects`` (reconnects in a row that never got a working connection) is set.
+        The loop does not see reconnects; ``stream.stats`` (a :class:`StreamStats`) counts
+        them, and each is logged once at INFO on the ``multimarkets_async`` logger.
+
+        Events replayed after a reconnect are dropped: the latest ``dedup_window`` keys
+        ``(eventType, data.id, updateTime|revision|version)`` are remembered; events without
+        such a key are always delivered. ``types`` keeps only those events (names such as
+        ``"register"`` or classes such as ``mm.events.Register``; ``mm.events.Unknown`` keeps
+        the types this version does not know). At most ``buffer`` events wait for the
+        consumer: when they do, the stream stops reading the socket, and the rest stays
+        queued on the server.
+
+        ``push_url`` defaults to ``$MULTIMARKETS_PUSH_URL``, else the base URL with
+        ``ws(s)://`` and ``/ws``. Errors: ``GroupConflictError`` when another consumer is
+        connected with the same group, ``EventStreamError`` when the server refuses the
+        stream for good or ``max_reconnects`` ran out, ``ClientClosedError`` when the client
+        is closed, ``AuthenticationError`` when the credentials are refused. Arguments are
+        checked here (``ValidationError``), before anything is sent.
+        """
+        url = push_url if push_url is not None else from_env(None, ENV_PUSH_URL)
+        options = stream_options(
+            group=group,
+            url=url if url is not None else push_url_for(self.base_url),
+            types=types,
+            heartbeat=heartbeat,
+            silence=silence,
+            reconnect=reconnect,
+            max_reconnects=max_reconnects,
+            dedup_window=dedup_window,
+            buffer=buffer,
+        )
+        shared = self._shared
+        host = StreamHost(
+            session=shared.get_session,
+            token=self._pipeline.push_token,
+            closed=lambda: shared.closed,
+            streams=shared.streams,
+            user_agent=USER_AGENT,
+            proxy=self._proxy,
+            connect_timeout=self._options.timeout.connect or 10.0,
+        )
+        return EventStream(host, options)
 
     # -- calls ----------------------------------------------------------------------------
 

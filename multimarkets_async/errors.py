@@ -14,6 +14,8 @@ Every exception derives from :class:`MultiMarketsError`::
     ├── RedirectError               the server answered with a redirect (the API never does)
     ├── InconsistentListingError    a paged listing's replies contradict each other past repair
     ├── IncompleteExportError       an export could not vouch for every record; nothing renamed
+    ├── EventStreamError            a Data Push stream cannot go on (refused, gave up reconnecting)
+    │   └── GroupConflictError      another consumer is connected with the same group
     └── APIError                    the API answered with a non-zero ``code``
         ├── AuthenticationError     credentials rejected, token missing or expired
         ├── PermissionDeniedError   no rights for this call
@@ -46,6 +48,8 @@ __all__ = [
     "ConfigurationError",
     "ConflictError",
     "EventLoopError",
+    "EventStreamError",
+    "GroupConflictError",
     "IncompleteExportError",
     "InconsistentListingError",
     "InvalidRequestError",
@@ -250,6 +254,32 @@ class IncompleteExportError(MultiMarketsError):
         super().__init__(
             f"export to {summary.path} is incomplete: {reason}. The partial output and its "
             f"checkpoint are kept; {advice}."
+        )
+
+
+class EventStreamError(MultiMarketsError):
+    """A Data Push event stream (``client.events(group)``) cannot go on: the push server
+    refused the connection for good (a handshake answer other than 401 or a temporary
+    failure), or ``max_reconnects`` reconnects in a row failed. ``group`` names the stream's
+    group; the text never holds the token."""
+
+    def __init__(self, reason: str, *, group: str) -> None:
+        self.reason = reason
+        self.group = group
+        super().__init__(f"event stream of group {group!r}: {reason}")
+
+
+class GroupConflictError(EventStreamError):
+    """Another consumer connected with the same ``group``: the push server keeps one live
+    connection per group and closed this one (close code 4001, or quick repeated closes).
+    Reconnecting would only kick the other consumer out in turn; give each parallel consumer
+    a group of its own, or stop the other one."""
+
+    def __init__(self, group: str, *, detail: str) -> None:
+        super().__init__(
+            f"another consumer is connected with the same group ({detail}); the server keeps "
+            "one connection per group: use a distinct group per consumer",
+            group=group,
         )
 
 

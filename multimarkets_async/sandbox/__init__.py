@@ -6,17 +6,25 @@ its own, so that a wrong field name or type in a client model cannot round-trip 
 Module map (laid out like moto: routing, request handling and state apart)::
 
     _server.py     Sandbox: the one public facade (start/stop, control, faults, observation)
+    _feed.py       FeedControl (``Sandbox.feed``): Data Push events, groups, feed faults
     _config.py     SandboxConfig: the settings (Sandbox's keyword arguments)
-    _faults.py     the fault vocabulary: FaultKind, Fault, FaultPlan, CHAOS_KINDS (no aiohttp)
+    _faults.py     the fault vocabulary: FaultKind, Fault, FaultPlan, CHAOS_KINDS, and the
+                   Data Push feed's FeedFaults (no aiohttp)
     _failure.py    ApiFailure: how a handler or check answers a vendor error code
-    _app.py        the aiohttp application: routes behind the gateway, dispatching endpoints
+    _app.py        the aiohttp application: routes behind the gateway, dispatching endpoints,
+                   the Data Push websocket beside them
     routes.py      bizType -> handler table, market-data table, paths, paged listings
     gateway/       middlewares: counting, faults, rate limit, envelopes, header/token checks,
                    paging quirks (market data goes through the same ones)
     handlers/      one module per vendor tag (auth, basic, customers, funds, markets,
-                   messages, products, trade): read the body, render the wire reply
+                   messages, products, trade): read the body, render the wire reply;
+                   push.py: the Data Push websocket ({base}/ws: handshake, groups, sending,
+                   feed faults acted out, background churn task)
     state/         the back office's data and rules, no wire formatting: customers,
-                   reference data, tokens, accounts and ledger, funds, positions, prices
+                   reference data, tokens, accounts and ledger, funds, positions, prices;
+                   and the Data Push feed (no aiohttp): feed.py (the log of encoded frames,
+                   groups and their cursors), events.py and position_events.py (the 18 event
+                   types' wire shapes), churn.py (Feed: what state changes publish, the churn)
 
 Names are loaded on first use, so importing the fault vocabulary does not load aiohttp.
 """

@@ -1,6 +1,7 @@
 """The sandbox's aiohttp application: the routes, behind the gateway's middlewares.
 
-The endpoints here only dispatch: the gateway has checked the call and decoded its body, a
+The Data Push websocket (``handlers/push.py``) is a route beside them that the gateway passes
+through. The endpoints here only dispatch: the gateway has checked the call and decoded its body, a
 handler of the route table answers the ``data``, and the gateway wraps it.
 """
 
@@ -12,22 +13,26 @@ import msgspec
 from aiohttp import web
 
 from .gateway import CALL, GATEWAY, MIDDLEWARES, Call, Gateway, Route, encode
-from .routes import API_PATH, CONTROL_PATH, MARKET_PATH, ROUTES, route_table
+from .handlers.push import PushServer
+from .routes import API_PATH, CONTROL_PATH, MARKET_PATH, PUSH_PATH, ROUTES, route_table
 from .state import Backend
 
 _decode_object = msgspec.json.Decoder(dict[str, Any])
 BACKEND = web.AppKey("backend", Backend)
 
 
-def make_app(backend: Backend, gateway: Gateway) -> web.Application:
-    """The application of one sandbox."""
+def make_app(backend: Backend, gateway: Gateway, push: PushServer) -> web.Application:
+    """The application of one sandbox (``push`` serves the Data Push websocket)."""
     app = web.Application(middlewares=MIDDLEWARES)
     app[GATEWAY] = gateway
     app[ROUTES] = route_table(backend)
     app[BACKEND] = backend
+    app.router.add_get(PUSH_PATH, push.handle, name="push")
     app.router.add_get(MARKET_PATH, market_endpoint, name=Route.MARKET.value)
     app.router.add_post(API_PATH, api_endpoint, name=Route.API.value)
     app.router.add_post(CONTROL_PATH, control_endpoint, name="control")
+    app.on_shutdown.append(push.on_shutdown)
+    app.cleanup_ctx.append(push.churn)
     return app
 
 

@@ -45,3 +45,4 @@ class SandboxConfig:
     ledger_null_keys: bool = False  # capital flow without bookkeepId, subjectId, businessType1
     ledger_size: int | None = None  # entries of the long ledgers (customers 1, 501, 1001, ...)
     ledger_insert_per_call: int = 0  # deposits added to the listed ledger before each call
+    events_per_second: float = 0.0  # Data Push: background churn events per second (0: none)

@@ -1,5 +1,6 @@
 """The sandbox's one fault vocabulary: what a fault does (``FaultKind``), scripted faults
-(``Fault``, ``FaultPlan``) and the named faults drawn at random (``CHAOS``, ``CHAOS_KINDS``).
+(``Fault``, ``FaultPlan``), the named faults drawn at random (``CHAOS``, ``CHAOS_KINDS``), and
+the Data Push feed's scripted faults (``FeedFaults``: cuts, replays, stalls, refusals).
 
 It imports nothing of aiohttp, so the CLI reads the vocabulary without loading a server.
 """
@@ -182,3 +183,81 @@ class ChaosDraw:
 
     def _fault(self, name: str) -> Fault:
         return chaos_fault(name, self._rng, self.config.slow_delay, self.config.retry_after)
+
+
+# -- Data Push feed faults -------------------------------------------------------------------
+
+
+@dataclass
+class FeedDrop:
+    """Cut a connection (no close frame) once ``left`` more frames have been written to it."""
+
+    group: str | None  # None: whichever group's connection writes the frames
+    left: int
+
+
+@dataclass
+class FeedStall:
+    """Stop answering pings and sending: ``until`` (monotonic seconds; None: until the
+    connection is replaced)."""
+
+    group: str | None
+    until: float | None
+
+
+class FeedFaults:
+    """The scripted faults of the Data Push feed (what the push handler acts out)."""
+
+    def __init__(self) -> None:
+        self.drops: list[FeedDrop] = []
+        self.replays: dict[str | None, int] = {}  # group (None: any) -> frames to re-send
+        self.stalls: list[FeedStall] = []  # for the next connection of a group
+        self.refusals: list[int] = []  # HTTP statuses of the next handshakes
+
+    def refuse(self, times: int, status: int) -> None:
+        """Refuse the next ``times`` handshakes with HTTP ``status``."""
+        self.refusals.extend([status] * times)
+
+    def take_refusal(self) -> int | None:
+        """The status refusing this handshake, or None."""
+        return self.refusals.pop(0) if self.refusals else None
+
+    def take_replay(self, group: str) -> int:
+        """How many frames a reconnecting ``group`` gets again first (0: none)."""
+        if group in self.replays:
+            return self.replays.pop(group)
+        return self.replays.pop(None, 0)
+
+    def take_stall(self, group: str) -> FeedStall | None:
+        """A stall waiting for the next connection of ``group``, if any."""
+        for stall in self.stalls:
+            if stall.group in (None, group):
+                self.stalls.remove(stall)
+                return stall
+        return None
+
+    def _drop(self, group: str) -> FeedDrop | None:
+        return next((d for d in self.drops if d.group in (None, group)), None)
+
+    def drop_due(self, group: str) -> bool:
+        """Whether ``group``'s connection is to be cut now (consuming the fault)."""
+        drop = self._drop(group)
+        if drop is None or drop.left > 0:
+            return False
+        self.drops.remove(drop)
+        return True
+
+    def written(self, group: str) -> bool:
+        """Count a frame written to ``group``; whether its connection is to be cut now."""
+        drop = self._drop(group)
+        if drop is None:
+            return False
+        drop.left -= 1
+        return self.drop_due(group)
+
+    def clear(self) -> None:
+        """Forget every feed fault."""
+        self.drops.clear()
+        self.replays.clear()
+        self.stalls.clear()
+        self.refusals.clear()

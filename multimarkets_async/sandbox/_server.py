@@ -14,8 +14,10 @@ from aiohttp import web
 from ._app import make_app
 from ._config import SandboxConfig
 from ._faults import Fault, FaultKind
+from ._feed import FeedControl
 from .gateway import Gateway
-from .routes import CONTROL_PATH
+from .handlers.push import PushServer
+from .routes import CONTROL_PATH, PUSH_PATH
 from .state import Backend
 from .state.customers import CustomerStore
 
@@ -44,6 +46,14 @@ class Sandbox:
     ``calls`` counts requests per bizType; ``statuses`` counts ``(bizType, HTTP status)``;
     ``inject`` scripts a fault for the next matching requests; ``sign_up`` and
     ``delete_customers`` change the data (``control_url`` does it over HTTP).
+
+    Data Push: a websocket at ``push_url`` (``token`` header, optional ``group``) streams
+    ``{"eventType", "data"}`` frames of the sandbox's state changes (sign-ups, customer
+    creation, adjustments, bonuses, forced closes) and of a seeded churn of all 18 event types
+    (``events_per_second``). ``feed`` (:class:`FeedControl`) emits churn on demand
+    (``feed.emit(n)``), observes each group (``emitted``, ``queued``, ``connections``, ``live``,
+    ``pongs``) and scripts feed faults (``drop_after``, ``replay``, ``stall``,
+    ``refuse_handshake``, ``kick``, ``restart``).
     """
 
     def __init__(
@@ -51,6 +61,8 @@ class Sandbox:
     ) -> None:
         self._backend = Backend(SandboxConfig(customers=customers, **settings))
         self._gateway = Gateway(self._backend)
+        self._push = PushServer(self._backend)
+        self.feed = FeedControl(self._push)
         self._host = host
         self._port = port
         self._runner: web.AppRunner | None = None
@@ -68,7 +80,7 @@ class Sandbox:
         # Stopping abandons requests still held (slow faults, long latency) after a short grace,
         # rather than aiohttp's default minute.
         runner = web.AppRunner(
-            make_app(self._backend, self._gateway),
+            make_app(self._backend, self._gateway, self._push),
             access_log=None,
             handle_signals=False,
             shutdown_timeout=SHUTDOWN_GRACE,
@@ -113,6 +125,13 @@ class Sandbox:
         if self.port is None:
             raise RuntimeError("the sandbox is not started")
         return f"http://{self._host}:{self.port}/openapi-b"
+
+    @property
+    def push_url(self) -> str:
+        """The Data Push websocket (``ws://.../openapi-b/ws``) of the started sandbox."""
+        if self.port is None:
+            raise RuntimeError("the sandbox is not started")
+        return f"ws://{self._host}:{self.port}{PUSH_PATH}"
 
     @property
     def app_id(self) -> str:

@@ -24,6 +24,7 @@ from .state import Backend
 API_PATH = "/openapi-b/{tail:.+}"
 MARKET_PATH = "/openapi-b/{feed:quote-b-api|quote-stock-b-api}/{name}"
 CONTROL_PATH = "/_sandbox/customers"
+PUSH_PATH = "/openapi-b/ws"  # Data Push (a websocket)
 AUTH_PREFIX = "auth"
 API_PREFIXES = ("", "global")
 AUTH_BIZ_TYPE = "admin.admin.CompanyAuthDubboService.auth"

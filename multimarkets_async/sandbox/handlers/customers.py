@@ -183,6 +183,7 @@ class CustomerHandlers(Handlers):
             "utmSource": body.get("utmSource"),
         }
         record = self.store.create(fields, extras, pwd, int(time.time() * 1000))
+        self.backend.feed.signed_up([record["id"]])
         return str(record["customerNo"])
 
     def _check_contact(self, phone: Any, email: Any) -> None:

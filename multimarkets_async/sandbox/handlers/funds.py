@@ -112,6 +112,7 @@ class FundHandlers(Handlers):
         remark = body.get("remark")
         funds = self.backend.funds
         proposal = funds.adjust(found, str(body["customerNo"]), mode, currency, amount, remark)
+        self.backend.feed.adjusted(proposal)
         return proposal.number
 
     def proposal(self, body: Body) -> dict[str, Any] | bool:
@@ -169,6 +170,7 @@ class FundHandlers(Handlers):
         activity = (str(body["activityId"]), str(body["customerNo"]))
         signed = amount if operation == 1 else -amount
         moved = self.backend.funds.bonus(found, activity, currency, signed)
+        self.backend.feed.ledger_moved(found, BONUS_TRADE_TYPE, currency)
         return {"result": True, "actionAmount": amount_text(abs(moved))}
 
     def _lock_key(self, body: Body) -> tuple[str, int, list[int]]:

@@ -234,10 +234,11 @@ class TradeHandlers(Handlers):
     def force_close(self, body: Body) -> dict[str, Any] | None:
         """Close a customer's open positions of one trading mode; the first close, or null."""
         customer_id, mode = self._trade_customer(body)
-        closed = self.backend.positions.force_close(customer_id, mode)
-        if closed is None:
+        closed_all = self.backend.positions.force_close(customer_id, mode)
+        if not closed_all:
             return None
-        row = self._position_row(closed)
+        self.backend.feed.closed(closed_all)
+        row = self._position_row(closed_all[0])
         return {
             "positionId": row["positionId"],
             "orderId": row["orderId"],

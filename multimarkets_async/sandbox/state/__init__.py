@@ -12,6 +12,7 @@ from typing import Any
 from .._config import SandboxConfig
 from ._hash import seeded_hash
 from .accounts import Accounts
+from .churn import Feed
 from .customers import CustomerStore
 from .funds import Funds
 from .positions import Positions
@@ -21,8 +22,8 @@ __all__ = ["Backend"]
 
 
 class Backend:
-    """Customers, tokens, accounts and ledgers, funds (adjustments, bonuses, locks), positions
-    and the messages sent, for one sandbox."""
+    """Customers, tokens, accounts and ledgers, funds (adjustments, bonuses, locks), positions,
+    the messages sent and the Data Push feed, for one sandbox."""
 
     def __init__(self, config: SandboxConfig) -> None:
         self.config = config
@@ -32,6 +33,7 @@ class Backend:
         self.accounts = Accounts(self.store, config)
         self.funds = Funds(self.accounts, config)
         self.positions = Positions(self.store, config.seed)
+        self.feed = Feed(self.accounts, self.funds, self.positions, config)
         self.messages: list[dict[str, Any]] = []  # the messages sent, as requested
         self._mutations = random.Random(config.seed + 1)
 
@@ -43,7 +45,11 @@ class Backend:
         """Add ``count`` generated customers at the front of the list; their ids, newest first."""
         if count < 0:
             raise ValueError("count must not be negative")
-        return self.store.insert_generated(count) if count else []
+        if not count:
+            return []
+        added = self.store.insert_generated(count)
+        self.feed.signed_up(reversed(added))  # in the order they signed up
+        return added
 
     def delete_customers(self, count: int, rng: random.Random | None = None) -> list[int]:
         """Delete ``count`` random customers (all there are, if fewer); their ids."""
@@ -58,4 +64,5 @@ class Backend:
             customer_id = store.ids(rng.randrange(len(store)), 1)[0]
             store.delete(customer_id)
             deleted.append(customer_id)
+        self.feed.deleted(deleted)
         return deleted

@@ -112,10 +112,8 @@ class Positions:
         self.cancelled_orders.update(cancelled)
         return cancelled
 
-    def force_close(self, customer_id: int, trade_type: int) -> Position | None:
-        """Close every open position of one trading mode; the first of them, now closed."""
+    def force_close(self, customer_id: int, trade_type: int) -> list[Position]:
+        """Close every open position of one trading mode; they, now closed (newest first)."""
         open_ids = [p for p in self.of_customer(customer_id, trade_type) if p not in self.closed]
-        if not open_ids:
-            return None
         self.closed.update(open_ids)
-        return self.get(open_ids[0])
+        return [self.get(p) for p in open_ids]
