@@ -45,7 +45,7 @@ def response_examples() -> Iterator[tuple[str, str, Any]]:
 
 def example_json(example: Any) -> bytes:
     """The example as JSON bytes. One example is text with an English sentence before the
-    JSON (QUIRKS Q-R2): the JSON starts at the first brace."""
+    JSON: the JSON starts at the first brace."""
     if isinstance(example, str):
         return example[example.index("{") :].encode()
     return json.dumps(example).encode()

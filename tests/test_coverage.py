@@ -75,7 +75,7 @@ def test_every_vendor_example_decodes(path: str, name: str, example: object) -> 
             assert failure.data == loose["data"]
             continue
         if endpoint.vendor_id == "auth":
-            # The vendor's example shows a language dictionary instead of the profile (Q-R8).
+            # The vendor's example shows a language dictionary instead of the profile.
             profile = msgspec.json.decode(
                 msgspec.json.encode(loose["data"]), type=mm.CompanyProfile, dec_hook=dec_hook
             )

@@ -1,7 +1,7 @@
 """Data Push event models: the vendor's 18 samples decode into their classes (MANAGER_API §12).
 
 The samples in ``tests/vendor/data-push-samples.md`` are copied verbatim from the vendor page and
-are not JSON (QUIRKS Q-P2); ``_lenient_json`` repairs them the way a forgiving reader must.
+are not JSON; ``_lenient_json`` repairs them the way a forgiving reader must.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Models tolerate the vendor's type drift (QUIRKS Q-T*, Q-E*) when decoded by the pipeline."""
+"""Models tolerate the vendor's type drift when decoded by the pipeline."""
 
 from __future__ import annotations
 

@@ -20,14 +20,14 @@ The model:
   :class:`Unknown` has ``event_type`` (``""`` if unreadable) and ``raw`` (the frame's bytes);
 * ``data`` attributes are the vendor's camelCase names in snake_case, all optional (``None`` when
   the server omits them); unknown fields are ignored;
-* ``data.id`` is always a ``str`` (Q-P7), even where the REST API uses integers;
+* ``data.id`` is always a ``str``, even where the REST API uses integers;
 * money: ledger / deal / position values are integers scaled by a ``digits`` field
   (:func:`scaled_amount`, or ``*_value`` properties such as
   ``SubjectWaterData.amount_in_value``); deposit, withdrawal and adjustment amounts are exact
   :class:`~decimal.Decimal`; position margins are strings; ``currency`` is an asset id (int) in
   account / ledger events and a code (str) in position events.
 
-Delivery is at-least-once with no event id (Q-P12): :func:`dedup_key` gives
+Delivery is at-least-once with no event id: :func:`dedup_key` gives
 ``(event_type, data.id, update_time | revision | version)`` to drop replays.
 """
 

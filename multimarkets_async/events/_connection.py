@@ -8,7 +8,7 @@ A ``Link`` then runs the connection until it ends, and says how (``Ended``):
   de-duplicate) and the events it returns to the bounded ``send`` stream. When that stream is
   full the reader waits, so it stops taking frames off the socket and aiohttp's flow control
   pauses the transport: what the server has queued stays queued on its side.
-* the keeper sends the text frame ``ping`` every ``heartbeat`` seconds (Q-P14: the server
+* the keeper sends the text frame ``ping`` every ``heartbeat`` seconds (the server
   answers with a protocol pong) and declares the connection dead when neither a pong nor any
   other frame arrived for ``silence`` seconds, except while the reader waits for room in the
   stream: a slow consumer does not make a connection look dead (nor does an event loop
@@ -37,7 +37,7 @@ if TYPE_CHECKING:
     WebSocket = aiohttp.ClientWebSocketResponse[Any]
 
 PING = "ping"
-"""The application-level heartbeat frame (Q-P14)."""
+"""The application-level heartbeat frame."""
 
 CONFLICT_CLOSE_CODE = 4001
 """Close code of a connection kicked out by a newer connection of the same group."""

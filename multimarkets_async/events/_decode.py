@@ -66,7 +66,7 @@ def decode_event(frame: bytes | str) -> Event:
 
 
 def dedup_key(event: Event) -> DedupKey | None:
-    """The identity of one delivery of an entity's state, for dropping replays (Q-P12).
+    """The identity of one delivery of an entity's state, for dropping replays.
 
     ``(event_type, data.id, v)`` where ``v`` is the first of ``data.update_time``,
     ``data.revision``, ``data.version`` that is present (``None`` if none is). A replayed copy has

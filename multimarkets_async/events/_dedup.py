@@ -1,5 +1,5 @@
 """A bounded window of the event keys already delivered: replays after a reconnect (the push
-server re-sends from the group's position, Q-P12) are dropped; keys beyond the window are
+server re-sends from the group's position) are dropped; keys beyond the window are
 forgotten oldest-first."""
 
 from __future__ import annotations

@@ -5,7 +5,7 @@ Every event is ``{"eventType": "<type>", "data": {...}}``. The event classes are
 attributes are the vendor's camelCase names in snake_case. Every field is optional: the server may
 omit any of them, and a missing field is ``None``.
 
-Value conventions (QUIRKS Q-P5 … Q-P10):
+Value conventions:
 
 * ``id`` is always a ``str`` (the push sends strings, ``"80"``; an integer on the wire is accepted
   and turned into its decimal string).
@@ -95,7 +95,7 @@ class EventData(msgspec.Struct, rename="camel", frozen=True, kw_only=True, gc=Fa
 
     def __post_init__(self) -> None:
         ident: object = self.id
-        if type(ident) is int:  # Q-P7: normalise an integer id to its string
+        if type(ident) is int:  # normalise an integer id to its string
             _set(self, "id", str(ident))
 
 
@@ -270,7 +270,7 @@ class SubjectWaterData(EventData, frozen=True):
 
     ``amount_in`` / ``amount_out`` / ``amount_after`` are scaled by ``digits`` (the ``*_value``
     properties give decimals); ``currency`` is the asset id. ``business_type`` /
-    ``business_type1`` are the (garbled, Q-P6) business and sub-business codes.
+    ``business_type1`` are the (garbled) business and sub-business codes.
     """
 
     account_id: int | None = None
@@ -443,7 +443,7 @@ class DepositData(EventData, frozen=True):
     """``deposit``: a deposit proposal. Amounts and rates are exact decimals.
 
     ``payment_status``: 1 pending, 2 paid, 3 failed. ``deposit_from`` is a terminal type
-    (``H5_Android``, ``PCUI_Windows``, …; Q-P13).
+    (``H5_Android``, ``PCUI_Windows``, …).
     """
 
     account_id: int | None = None

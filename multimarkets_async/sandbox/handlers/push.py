@@ -3,7 +3,7 @@
 The handshake needs a live ``token`` header (else HTTP 401 before upgrading); the optional
 ``group`` header names the subscriber (default ``"default"``). One live connection per group:
 a newer one closes the older with code 4001. Each connection has two tasks: the handler reads
-(answering the text ``ping`` with a protocol pong, Q-P14) while a sender writes the group's
+(answering the text ``ping`` with a protocol pong) while a sender writes the group's
 queued frames in order, each removed from the queue once written (aiohttp drains, so a slow
 client holds the sender back and the queue grows instead). The sender also acts out the
 feed faults: a cut after N frames, a stall, a close (kick, restart, shutdown).

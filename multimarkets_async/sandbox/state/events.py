@@ -1,9 +1,9 @@
 """The Data Push events of the back office's entities, in the vendor's wire shapes.
 
 Each builder returns ``(eventType, data)`` with the field names and value shapes of the
-vendor's samples: ids as strings (Q-P7), ledger and subject amounts as integers scaled by
-``digits``, proposal amounts as decimals (Q-P5), ``currency`` an asset id in account and
-ledger events but a code in position events (Q-P8). Update events carry an ``updateTime``
+vendor's samples: ids as strings, ledger and subject amounts as integers scaled by
+``digits``, proposal amounts as decimals, ``currency`` an asset id in account and
+ledger events but a code in position events. Update events carry an ``updateTime``
 that strictly increases per entity (``EventLog.stamp``), so clients can de-duplicate on
 ``(eventType, data.id, data.updateTime|revision|version)``.
 """

@@ -1,6 +1,6 @@
 """The Data Push events of positions and deals (``position_*``, ``trade_deal``), wire shapes as
 the vendor's samples: prices as integers scaled by the symbol's digits, margins as strings,
-``openVolume`` a float, ``currency`` a code (Q-P5, Q-P8, Q-P10)."""
+``openVolume`` a float, ``currency`` a code."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from .feed import EventLog
 from .positions import Position
 
 POSITION_CURRENCY_DIGITS = 4  # the account digits of position amounts (as REST says)
-OPEN, DONE = 1, 2  # push position statuses (Q-P10)
+OPEN, DONE = 1, 2  # push position statuses
 
 
 class PositionEvents:
