@@ -177,7 +177,7 @@ class PushServer:
                 if group.cursor >= len(frames) or self.live.get(group.name) is not conn:
                     await conn.wake.wait()
                     continue
-                await ws.send_frame(frames[group.cursor], WSMsgType.TEXT)
+                await _send_text(ws, frames[group.cursor])
                 if self.live.get(group.name) is conn:
                     group.cursor += 1  # written: no longer queued
                 if faults.written(group.name):
@@ -243,3 +243,11 @@ class PushServer:
 
 def _stall(group: str | None, seconds: float | None) -> FeedStall:
     return FeedStall(group, None if seconds is None else time.monotonic() + seconds)
+
+
+async def _send_text(ws: web.WebSocketResponse, frame: bytes) -> None:
+    """Send an encoded text frame as is (aiohttp 3.11+), or decoded on older aiohttp."""
+    if hasattr(ws, "send_frame"):
+        await ws.send_frame(frame, WSMsgType.TEXT)
+    else:
+        await ws.send_str(frame.decode())
