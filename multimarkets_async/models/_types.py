@@ -29,11 +29,11 @@ def dec_hook(type_: type, value: Any) -> Any:
         if isinstance(value, (int, float)) and not isinstance(value, bool):
             return Amount(repr(value) if isinstance(value, float) else value)
         raise TypeError(f"expected a decimal amount, got {type(value).__name__}")
-    raise NotImplementedError(f"no decoder for {type_!r}")
+    raise TypeError(f"no decoder for {type_!r}")  # msgspec reports it as a ValidationError
 
 
 def enc_hook(value: Any) -> Any:
     """msgspec encode hook: amounts are written as decimal strings, exactly."""
     if isinstance(value, Decimal):
         return str(value)
-    raise NotImplementedError(f"cannot encode {type(value).__name__}")
+    raise TypeError(f"cannot encode {type(value).__name__}")  # msgspec's own convention
