@@ -4,48 +4,27 @@ from __future__ import annotations
 
 import socket
 import sys
-from collections.abc import AsyncIterator
 from typing import Any
 
 import aiohttp
 import anyio
 import msgspec
 import pytest
-from _operations import ALL_POSITIONS, AUTH, CAPITAL_FLOW, CUSTOMER_POSITIONS, DETAIL, GROUPS, PAGE
+from _helpers import call, headers_for, http_session, login, post  # noqa: F401 (a fixture)
+from _operations import (
+    ALL_POSITIONS,
+    AUTH,
+    CAPITAL_FLOW,
+    CUSTOMER_POSITIONS,
+    DETAIL,
+    GROUPS,
+    PAGE,
+    biz_type,
+)
 
 from multimarkets_async.sandbox import Sandbox
 
 pytestmark = pytest.mark.anyio
-
-
-@pytest.fixture
-async def http() -> AsyncIterator[aiohttp.ClientSession]:
-    async with aiohttp.ClientSession() as session:
-        yield session
-
-
-async def post(
-    http: aiohttp.ClientSession, sb: Sandbox, path: str, body: Any, headers: dict[str, str]
-) -> tuple[int, Any, Any]:
-    async with http.post(f"{sb.base_url}/{path}", json=body, headers=headers) as response:
-        return response.status, response.headers.copy(), msgspec.json.decode(await response.read())
-
-
-async def login(http: aiohttp.ClientSession, sb: Sandbox) -> str:
-    _, _, reply = await post(
-        http, sb, f"auth/{AUTH}", {"appId": sb.app_id, "appSecret": sb.app_secret}, {"trace": "t-1"}
-    )
-    assert reply["code"] == "0" and reply["ok"] is True and reply["fail"] is False
-    assert reply["trace"] == "t-1"
-    return str(reply["data"]["token"])
-
-
-def headers_for(
-    sb: Sandbox, token: str, changes: dict[str, str | None] | None = None
-) -> dict[str, str]:
-    base = {"trace": "t-2", "companyId": str(sb.company_id), "token": token, "version": "0.0.1"}
-    merged: dict[str, str | None] = {**base, **(changes or {})}
-    return {k: v for k, v in merged.items() if v is not None}
 
 
 @pytest.mark.parametrize(
@@ -97,6 +76,34 @@ async def test_market_data_wire_format(sandbox: Sandbox, http: aiohttp.ClientSes
         assert msgspec.json.decode(await response.read())["ret"] == 201
     async with http.get(url, params={"token": token, "query": "{not json"}) as response:
         assert msgspec.json.decode(await response.read())["ret"] == 202
+
+
+async def test_market_data_code_faults_wait_the_latency_too(http: aiohttp.ClientSession) -> None:
+    async with Sandbox(customers=10, latency=0.3) as sb:
+        token = await login(http, sb)
+        sb.inject("code", biz_type="quote-b-api/trade-tick", code="503")
+        query = msgspec.json.encode({"trace": "q", "data": {"symbol_list": [{"code": "EURUSD"}]}})
+        url = f"{sb.base_url}/quote-b-api/trade-tick"
+        started = anyio.current_time()
+        async with http.get(url, params={"token": token, "query": query.decode()}) as response:
+            assert msgspec.json.decode(await response.read())["ret"] == 503
+        assert anyio.current_time() - started >= 0.3  # like a business call's code fault
+
+
+async def test_detail_trade_accounts_are_the_customers_accounts(
+    sandbox: Sandbox, http: aiohttp.ClientSession
+) -> None:
+    token = await login(http, sandbox)
+    number = sandbox.store.record(10)["customerNo"]
+    detail = await call(
+        http, sandbox, token, DETAIL, {"type": "tradeAccount", "id": 10, "customerNo": number}
+    )
+    listed = detail["data"]["accountList"]
+    assert [a["tradeType"] for a in listed] == [1, 5]
+    for account in listed:
+        body = {"customerNo": number, "tradeType": account["tradeType"]}
+        accounts = await call(http, sandbox, token, biz_type("funds.accounts"), body)
+        assert account["accountId"] == accounts["data"][0]["accountId"]  # USDT comes first
 
 
 async def test_page_semantics_and_limit(sandbox: Sandbox, http: aiohttp.ClientSession) -> None:
@@ -173,15 +180,6 @@ LISTING_BODIES = {
     CAPITAL_FLOW: lambda sb: flow_body(sb, 1),
 }
 PAGED = pytest.mark.parametrize("listing", list(LISTING_BODIES))
-
-
-async def call(
-    http: aiohttp.ClientSession, sb: Sandbox, token: str, biz_type: str, body: dict[str, Any]
-) -> Any:
-    """A business call's reply envelope (trade services get their `group` header)."""
-    group = "tradeApi" if biz_type.startswith("tradeapi.") else None
-    _, _, reply = await post(http, sb, biz_type, body, headers_for(sb, token, {"group": group}))
-    return reply
 
 
 async def page(

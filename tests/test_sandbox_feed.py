@@ -11,7 +11,8 @@ from typing import Any
 import aiohttp
 import msgspec
 import pytest
-from _operations import AUTH, CREATE, biz_type
+from _helpers import call_ok, http_session, login  # noqa: F401 (a fixture)
+from _operations import CAPITAL_FLOW, CREATE, biz_type
 
 from multimarkets_async.sandbox import Sandbox, password_md5
 
@@ -20,28 +21,6 @@ pytestmark = pytest.mark.anyio
 ADJUST = biz_type("funds.adjust")
 FORCE_CLOSE = biz_type("trade.force_close")
 QUIET = 0.3  # seconds of silence that count as "nothing comes"
-
-
-@pytest.fixture
-async def http() -> AsyncIterator[aiohttp.ClientSession]:
-    async with aiohttp.ClientSession() as session:
-        yield session
-
-
-async def login(http: aiohttp.ClientSession, sb: Sandbox) -> str:
-    body = {"appId": sb.app_id, "appSecret": sb.app_secret}
-    async with http.post(f"{sb.base_url}/auth/{AUTH}", json=body, headers={"trace": "t"}) as r:
-        return str((await r.json())["data"]["token"])
-
-
-async def call(http: aiohttp.ClientSession, sb: Sandbox, token: str, biz: str, body: Any) -> Any:
-    headers = {"trace": "t-2", "companyId": str(sb.company_id), "token": token, "version": "1"}
-    if biz.startswith("tradeapi."):
-        headers["group"] = "tradeApi"
-    async with http.post(f"{sb.base_url}/{biz}", json=body, headers=headers) as response:
-        reply = msgspec.json.decode(await response.read())
-    assert reply["code"] == "0", reply
-    return reply["data"]
 
 
 @asynccontextmanager
@@ -162,7 +141,7 @@ async def test_state_changes_emit_their_events(sb: Sandbox, http: aiohttp.Client
             "registerSource": 2,
             "customerGroupId": 1,
         }
-        customer_no = await call(http, sb, token, CREATE, body)
+        customer_no = await call_ok(http, sb, token, CREATE, body)
         got = await frames(ws, 4)
         assert types(got) == signed_up
         register = msgspec.json.decode(got[0])["data"]
@@ -176,7 +155,7 @@ async def test_state_changes_emit_their_events(sb: Sandbox, http: aiohttp.Client
             "withdraw": True,
             "amount": "12.34",
         }
-        proposal_no = await call(http, sb, token, ADJUST, adjust)
+        proposal_no = await call_ok(http, sb, token, ADJUST, adjust)
         got = await frames(ws, 3)
         assert types(got) == ["account_adjust", "subject_water_insert", "subject_update"]
         assert b'"amount":12.340000000' in got[0] and proposal_no.encode() in got[0]
@@ -202,12 +181,45 @@ async def test_a_forced_close_emits_deals_and_position_events(
             "customerId": cid,
             "customerGroupId": 1,
         }
-        await call(http, sb, token, FORCE_CLOSE, body)
+        await call_ok(http, sb, token, FORCE_CLOSE, body)
         got = await frames(ws, 3 * count)
     assert types(got) == ["trade_deal", "position_update", "position_delete"] * count
     update = msgspec.json.decode(got[1])["data"]
     assert update["status"] == 2 and update["currency"] == "USDT"
     assert isinstance(update["openVolume"], float) and isinstance(update["id"], str)
+
+
+async def test_ledger_deposits_emit_their_events(http: aiohttp.ClientSession) -> None:
+    async with Sandbox(customers=20, seed=5, ledger_insert_per_call=2) as sb:
+        token = await login(http, sb)
+        body = {"customerId": 3, "customerGroupId": 1, "customerNo": "86000003", "tradeType": 1}
+        async with connect(http, sb, token) as ws:
+            flow = await call_ok(http, sb, token, CAPITAL_FLOW, {**body, "size": 2})
+            got = await frames(ws, 6)
+            assert await silent(ws)
+    money = ["deposit", "subject_water_insert", "subject_update"]
+    assert types(got) == money * 2
+    waters = [msgspec.json.decode(f)["data"] for f in got[1::3]]
+    newest_first = flow["records"]
+    assert [w["bookkeepId"] for w in reversed(waters)] == [e["bookkeepId"] for e in newest_first]
+    assert all(w["businessType"] == 1 and w["customerNo"] == "86000003" for w in waters)
+    deposits = [msgspec.json.decode(f)["data"] for f in got[::3]]
+    assert [d["accountId"] for d in deposits] == [w["accountId"] for w in waters]
+
+
+async def test_churn_on_an_empty_store_registers_its_customers() -> None:
+    for seed in range(6):
+        sb = Sandbox(customers=0, seed=seed)
+        events = [msgspec.json.decode(f) for f in sb.feed.emit(40)]
+        assert [e["eventType"] for e in events[:4]] == [
+            "register",
+            "customer_info_insert",
+            "open_account",
+            "subject_insert",
+        ]
+        registered = {e["data"]["customerNo"] for e in events if e["eventType"] == "register"}
+        mentioned = {e["data"]["customerNo"] for e in events if "customerNo" in e["data"]}
+        assert mentioned <= registered, seed
 
 
 async def test_churn_draws_all_18_types_with_distinct_keys() -> None:
@@ -290,6 +302,18 @@ async def test_stall_stops_pongs_and_frames(sb: Sandbox, http: aiohttp.ClientSes
             assert await silent(fresh)
             assert await frames(fresh, 1) == later  # the stall is over
     assert sb.feed.pongs["g"] == 1
+
+
+async def test_a_stall_for_the_next_connection_starts_at_its_accept(
+    sb: Sandbox, http: aiohttp.ClientSession
+) -> None:
+    token = await login(http, sb)
+    sb.feed.stall(seconds=0.6, group="g")  # nobody connected: for the next connection
+    await asyncio.sleep(0.7)  # longer than the stall, which has not started yet
+    async with connect(http, sb, token) as ws:
+        emitted = sb.feed.emit(1)
+        assert await silent(ws)  # stalled from the accept on
+        assert await frames(ws, 1) == emitted  # then the stall is over
 
 
 async def test_refuse_handshake(sb: Sandbox, http: aiohttp.ClientSession) -> None:

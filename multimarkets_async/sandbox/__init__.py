@@ -23,8 +23,9 @@ Module map (laid out like moto: routing, request handling and state apart)::
     state/         the back office's data and rules, no wire formatting: customers,
                    reference data, tokens, accounts and ledger, funds, positions, prices;
                    and the Data Push feed (no aiohttp): feed.py (the log of encoded frames,
-                   groups and their cursors), events.py and position_events.py (the 18 event
-                   types' wire shapes), churn.py (Feed: what state changes publish, the churn)
+                   groups and their cursors), events.py, position_events.py and
+                   proposal_events.py (the 18 event types' wire shapes), churn.py (Feed: what
+                   state changes publish, the churn)
 
 Names are loaded on first use, so importing the fault vocabulary does not load aiohttp.
 """

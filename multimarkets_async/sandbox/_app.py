@@ -7,17 +7,24 @@ handler of the route table answers the ``data``, and the gateway wraps it.
 
 from __future__ import annotations
 
-from typing import Any
-
 import msgspec
 from aiohttp import web
 
-from .gateway import CALL, GATEWAY, MIDDLEWARES, Call, Gateway, Route, encode
+from .gateway import (
+    CALL,
+    GATEWAY,
+    MIDDLEWARES,
+    Call,
+    Gateway,
+    Route,
+    decode_body,
+    encode,
+    json_reply,
+)
 from .handlers.push import PushServer
 from .routes import API_PATH, CONTROL_PATH, MARKET_PATH, PUSH_PATH, ROUTES, route_table
 from .state import Backend
 
-_decode_object = msgspec.json.Decoder(dict[str, Any])
 BACKEND = web.AppKey("backend", Backend)
 
 
@@ -28,32 +35,21 @@ def make_app(backend: Backend, gateway: Gateway, push: PushServer) -> web.Applic
     app[ROUTES] = route_table(backend)
     app[BACKEND] = backend
     app.router.add_get(PUSH_PATH, push.handle, name="push")
-    app.router.add_get(MARKET_PATH, market_endpoint, name=Route.MARKET.value)
-    app.router.add_post(API_PATH, api_endpoint, name=Route.API.value)
+    app.router.add_get(MARKET_PATH, endpoint, name=Route.MARKET.value)
+    app.router.add_post(API_PATH, endpoint, name=Route.API.value)
     app.router.add_post(CONTROL_PATH, control_endpoint, name="control")
     app.on_shutdown.append(push.on_shutdown)
     app.cleanup_ctx.append(push.churn)
     return app
 
 
-def _answer(data: object) -> web.Response:
-    body = data if isinstance(data, bytes) else encode(data)
-    return web.Response(body=body, content_type="application/json")
-
-
-async def api_endpoint(request: web.Request) -> web.StreamResponse:
-    """A business call or login: its handler's data."""
+async def endpoint(request: web.Request) -> web.StreamResponse:
+    """A business call, login or market-data request: its handler's data (the gateway has
+    found the handler and decoded the body)."""
     call: Call = request[CALL]
-    handler = request.app[ROUTES].handler(call.prefix, call.key)
-    if handler is None:  # the gateway has checked the route
-        raise web.HTTPNotFound
-    return _answer(handler(call.body))
-
-
-async def market_endpoint(request: web.Request) -> web.StreamResponse:
-    """A market-data request: its handler's data."""
-    call: Call = request[CALL]
-    return _answer(request.app[ROUTES].market[request.match_info["name"]](call.body))
+    assert call.handler is not None, "the gateway routes every call it passes on"
+    data = call.handler(call.body)
+    return json_reply(data if isinstance(data, bytes) else encode(data))
 
 
 async def control_endpoint(request: web.Request) -> web.Response:
@@ -61,7 +57,7 @@ async def control_endpoint(request: web.Request) -> web.Response:
     a running sandbox; answers ``{"signedUp": [...], "deleted": [...], "total": n}``."""
     raw = await request.read()
     try:
-        body = _decode_object.decode(raw) if raw.strip() else {}
+        body = decode_body.decode(raw) if raw.strip() else {}
     except msgspec.DecodeError:
         return web.json_response({"error": "the body must be a JSON object"}, status=400)
     counts = [body.get("signUps", 0), body.get("deletions", 0)]

@@ -148,11 +148,6 @@ class FaultPlan:
                 return fault
         return None
 
-    @property
-    def pending(self) -> int:
-        """Firings still to come."""
-        return sum(f.times - f.fired for f in self._faults)
-
 
 class ChaosDraw:
     """Seeded random faults: ``fault_rates`` per kind, else ``fault_rate`` spread evenly over
@@ -198,11 +193,11 @@ class FeedDrop:
 
 @dataclass
 class FeedStall:
-    """Stop answering pings and sending: ``until`` (monotonic seconds; None: until the
-    connection is replaced)."""
+    """Stop answering pings and sending for ``seconds`` from when the connection is accepted
+    (None: until it is replaced)."""
 
     group: str | None
-    until: float | None
+    seconds: float | None
 
 
 class FeedFaults:
@@ -213,6 +208,18 @@ class FeedFaults:
         self.replays: dict[str | None, int] = {}  # group (None: any) -> frames to re-send
         self.stalls: list[FeedStall] = []  # for the next connection of a group
         self.refusals: list[int] = []  # HTTP statuses of the next handshakes
+
+    def drop_after(self, count: int, group: str | None) -> None:
+        """Cut ``group``'s connection (None: any) once ``count`` more frames are written."""
+        self.drops.append(FeedDrop(group, count))
+
+    def replay(self, count: int, group: str | None) -> None:
+        """Re-send ``count`` frames first on the next reconnect of ``group`` (None: any)."""
+        self.replays[group] = count
+
+    def stall_next(self, seconds: float | None, group: str | None) -> None:
+        """Stall the next connection of ``group`` (None: any) ``seconds`` from its accept."""
+        self.stalls.append(FeedStall(group, seconds))
 
     def refuse(self, times: int, status: int) -> None:
         """Refuse the next ``times`` handshakes with HTTP ``status``."""

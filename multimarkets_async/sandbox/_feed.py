@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections import Counter
 
-from ._faults import FeedDrop
 from .handlers.push import GOING_AWAY, PushServer
 from .state.churn import EVENT_TYPES
 
@@ -69,14 +68,14 @@ class FeedControl:
         to it (to ``group``'s; None: whichever group's connection writes them)."""
         if count < 0:
             raise ValueError("count must not be negative")
-        self._push.faults.drops.append(FeedDrop(group, count))
+        self._push.faults.drop_after(count, group)
         self._push.poke()
 
     def replay(self, count: int, group: str | None = None) -> None:
         """On the next reconnect (of ``group``), first re-send its last ``count`` frames."""
         if count < 0:
             raise ValueError("count must not be negative")
-        self._push.faults.replays[group] = count
+        self._push.faults.replay(count, group)
 
     def stall(self, seconds: float | None = None, group: str | None = None) -> None:
         """Stop answering pings and sending on the live connections (of ``group``; with none

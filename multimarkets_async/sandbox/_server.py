@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import random
 from collections import Counter
+from collections.abc import Mapping
 from types import TracebackType
 from typing import Any
 
@@ -49,11 +50,11 @@ class Sandbox:
 
     Data Push: a websocket at ``push_url`` (``token`` header, optional ``group``) streams
     ``{"eventType", "data"}`` frames of the sandbox's state changes (sign-ups, customer
-    creation, adjustments, bonuses, forced closes) and of a seeded churn of all 18 event types
-    (``events_per_second``). ``feed`` (:class:`FeedControl`) emits churn on demand
-    (``feed.emit(n)``), observes each group (``emitted``, ``queued``, ``connections``, ``live``,
-    ``pongs``) and scripts feed faults (``drop_after``, ``replay``, ``stall``,
-    ``refuse_handshake``, ``kick``, ``restart``).
+    creation, adjustments, bonuses, ledger deposits, forced closes) and of a seeded churn of
+    all 18 event types (``events_per_second``). ``feed`` (:class:`FeedControl`) emits churn
+    on demand (``feed.emit(n)``), observes each group (``emitted``, ``queued``,
+    ``connections``, ``live``, ``pongs``) and scripts feed faults (``drop_after``, ``replay``,
+    ``stall``, ``refuse_handshake``, ``kick``, ``restart``).
     """
 
     def __init__(
@@ -186,8 +187,8 @@ class Sandbox:
         """The requests being served now."""
         return self._gateway.seen.in_flight
 
-    def last_headers(self, biz_type: str) -> dict[str, str]:
-        """Headers of the latest request for ``biz_type``."""
+    def last_headers(self, biz_type: str) -> Mapping[str, str]:
+        """Headers of the latest request for ``biz_type`` (read-only, any case)."""
         return self._gateway.seen.last_headers[biz_type]
 
     @property

@@ -8,9 +8,10 @@ them (market data has no rate limit, header checks or paging).
 
 from __future__ import annotations
 
+from ._checks import decode_body
 from ._context import CALL, GATEWAY, Call, Gateway, Observations, Route
-from ._middlewares import MIDDLEWARES, data_of
-from ._replies import encode
+from ._middlewares import MIDDLEWARES
+from ._replies import encode, json_reply
 
 __all__ = [
     "CALL",
@@ -20,6 +21,7 @@ __all__ = [
     "Gateway",
     "Observations",
     "Route",
-    "data_of",
+    "decode_body",
     "encode",
+    "json_reply",
 ]

@@ -12,10 +12,9 @@ from aiohttp import web
 
 from .._config import SandboxConfig
 from .._failure import ApiFailure
+from ..handlers._fields import BAD_PARAMETER, positive_int
 from ..routes import TRADE_SERVICES
 from ._context import Gateway
-
-BAD_PARAMETER = "GGATEWAY_CODE_015"
 
 decode_body = msgspec.json.Decoder(dict[str, Any])
 
@@ -62,16 +61,6 @@ async def read_body(request: web.Request) -> dict[str, Any]:
         raise ApiFailure(BAD_PARAMETER) from None
 
 
-def market_token_ok(gateway: Gateway, token: str | None) -> bool:
-    """Whether market data accepts ``token``: a live token, or the configured market token."""
-    if not token:
-        return False
-    if token == gateway.config.market_token:
-        return True
-    issued = gateway.tokens.get(token)
-    return issued is not None and not issued.expired
-
-
 class MarketRefusal(Exception):
     """A market-data request the feed refuses: answer ``{ret, msg, trace}``."""
 
@@ -82,15 +71,16 @@ class MarketRefusal(Exception):
 
 async def read_market_query(request: web.Request, gateway: Gateway) -> tuple[Any, dict[str, Any]]:
     """The ``trace`` and ``data`` of a market-data query (in the query string, or the body of
-    ``batch-kline``), after checking the token."""
-    if not market_token_ok(gateway, request.query.get("token")):
+    ``batch-kline``), after checking the token: a live one, or the configured market token."""
+    token = request.query.get("token")
+    if not token or not (token == gateway.config.market_token or gateway.tokens.live(token)):
         raise MarketRefusal(201, "invalid token")
     if request.match_info["name"] == "batch-kline":
-        text = (await request.read()).decode("utf-8", "replace")
+        raw = await request.read()
     else:
-        text = request.query.get("query", "")
+        raw = request.query.get("query", "").encode()
     try:
-        query = decode_body.decode(text.encode())
+        query = decode_body.decode(raw)
     except msgspec.DecodeError:
         raise MarketRefusal(202, "bad query") from None
     trace, data = query.get("trace"), query.get("data")
@@ -113,9 +103,7 @@ def requested_page(body: dict[str, Any]) -> int | None:
     """The page a paged call asks for (1 when absent), None when it is not a valid number."""
     if "current" not in body:
         return 1
-    value = body["current"]
     try:
-        number = int(value)
-    except (TypeError, ValueError):
+        return positive_int(body["current"])
+    except ApiFailure:
         return None
-    return number if number >= 1 and not (isinstance(value, float) and value != number) else None

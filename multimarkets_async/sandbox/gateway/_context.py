@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections import Counter, deque
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
@@ -11,6 +12,7 @@ from typing import Any
 from aiohttp import web
 
 from .._faults import ChaosDraw, Fault, FaultPlan
+from ..handlers import Handler
 from ..routes import AUTH_PREFIX, BIZ_CODES, PAGED_LISTINGS
 from ..state import Backend
 from ._ratelimit import RateLimiter
@@ -33,7 +35,7 @@ class Observations:
     statuses: Counter[tuple[str, int]] = field(default_factory=Counter)
     in_flight: int = 0
     max_in_flight: int = 0
-    last_headers: dict[str, dict[str, str]] = field(default_factory=dict)
+    last_headers: dict[str, Mapping[str, str]] = field(default_factory=dict)
     traces: deque[str] = field(default_factory=lambda: deque(maxlen=LOG_ENTRIES))
     log: deque[tuple[float, str, int]] = field(default_factory=lambda: deque(maxlen=LOG_ENTRIES))
 
@@ -72,6 +74,7 @@ class Call:
     fault: Fault | None = None  # the fault this call meets
     headers: dict[str, str] = field(default_factory=dict)  # headers of the reply
     body: dict[str, Any] = field(default_factory=dict)  # the decoded request body (or query)
+    handler: Handler | None = None  # what answers the call, once the gateway has found it
 
     @property
     def is_auth(self) -> bool:

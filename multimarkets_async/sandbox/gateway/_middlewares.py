@@ -63,7 +63,7 @@ async def observe(request: web.Request, handler: Handler) -> web.StreamResponse:
     seen.max_in_flight = max(seen.max_in_flight, seen.in_flight)
     try:
         seen.calls[call.key] += 1
-        seen.last_headers[call.key] = dict(request.headers)
+        seen.last_headers[call.key] = request.headers  # read-only: kept, not copied
         if call.trace:
             seen.traces.append(call.trace)
         response = await handler(request)
@@ -98,7 +98,6 @@ async def rate_limit(request: web.Request, handler: Handler) -> web.StreamRespon
     verdict = limiter.hit(f"{request.headers.get('companyId')}|{call.key}")
     call.headers.update(verdict.headers())
     if not verdict.allowed:
-        call.headers["Retry-After"] = str(max(1, int(verdict.retry_after + 0.999)))
         return json_reply(failure(call, RATE_LIMITED), 429, call.headers)
     return await handler(request)
 
@@ -123,17 +122,23 @@ async def api_envelope(request: web.Request, handler: Handler) -> web.StreamResp
     return late if late is not None else json_reply(body, 200, call.headers)
 
 
+def _ret(code: str, otherwise: int) -> int:
+    """A vendor code as market data's ``ret`` (``otherwise`` when it is not a number)."""
+    return int(code) if code.isdigit() else otherwise
+
+
 @web.middleware
 async def market_envelope(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Market data: the feed's checks and its reply ``{ret, msg, trace, data}``."""
     call = call_of(request)
     if call is None or call.route is not Route.MARKET:
         return await handler(request)
+    await _lag(request.app[GATEWAY].config)
     fault = call.fault
     if fault is not None and fault.kind is FaultKind.CODE:
-        return market_reply(int(fault.code) if fault.code.isdigit() else 500, "error")
-    await _lag(request.app[GATEWAY].config)
-    if request.match_info["name"] not in request.app[ROUTES].market:
+        return market_reply(_ret(fault.code, 500), "error")
+    call.handler = request.app[ROUTES].market.get(request.match_info["name"])
+    if call.handler is None:
         return market_reply(202, "unknown request")
     trace = None
     try:
@@ -141,8 +146,8 @@ async def market_envelope(request: web.Request, handler: Handler) -> web.StreamR
         response = await handler(request)
     except MarketRefusal as refusal:
         return market_reply(refusal.ret, refusal.msg, refusal.trace)
-    except ApiFailure:
-        return market_reply(202, "bad data", trace)
+    except ApiFailure as exc:
+        return market_reply(_ret(exc.code, 202), "bad data", trace)
     return market_reply(200, "ok", trace, data_of(response))
 
 
@@ -154,7 +159,8 @@ async def check_request(request: web.Request, handler: Handler) -> web.StreamRes
         return await handler(request)
     if not call.trace:
         raise ApiFailure("GGATEWAY_CODE_004")
-    if request.app[ROUTES].handler(call.prefix, call.key) is None:
+    call.handler = request.app[ROUTES].handler(call.prefix, call.key)
+    if call.handler is None:
         raise ApiFailure("GGATEWAY_CODE_002", data=call.key)
     if not call.is_auth:
         check_headers(request, request.app[GATEWAY], call.key)

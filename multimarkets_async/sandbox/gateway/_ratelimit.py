@@ -7,6 +7,36 @@ import time
 from dataclasses import dataclass
 
 
+def seconds_text(value: float, *, exact: bool = False) -> str:
+    """Seconds as a header writes them: ``60``, ``0.5`` (every digit when ``exact``, else
+    ``%g``)."""
+    if exact:
+        return str(int(value)) if value == int(value) else str(value)
+    return f"{value:g}"
+
+
+def rate_limit_headers(
+    limit: int,
+    remaining: int,
+    window: float,
+    retry_after: float | None = None,
+    *,
+    limiter: bool = False,
+) -> dict[str, str]:
+    """The gateway's rate-limit headers (with its misspelled ``x-ratelimit-remairing``), and
+    ``Retry-After`` when given. As the ``limiter`` writes them: the window exactly, Retry-After
+    rounded up to whole seconds (at least 1); else as a scripted fault says them (``%g``)."""
+    headers = {
+        "x-ratelimit-limit": str(limit),
+        "x-ratelimit-remairing": str(remaining),
+        "x-ratelimit-reset": seconds_text(window, exact=limiter),
+    }
+    if retry_after is not None:
+        wait = max(1, int(retry_after + 0.999)) if limiter else retry_after
+        headers["Retry-After"] = seconds_text(wait, exact=limiter)
+    return headers
+
+
 @dataclass
 class Verdict:
     """One call's answer from the limiter, with what the gateway's headers say."""
@@ -18,14 +48,12 @@ class Verdict:
     retry_after: float
 
     def headers(self) -> dict[str, str]:
-        """The gateway's headers, including its misspelled ``x-ratelimit-remairing``."""
-        return {
-            "x-ratelimit-limit": str(self.limit),
-            "x-ratelimit-remairing": str(self.remaining),
-            "x-ratelimit-reset": str(
-                int(self.window) if self.window == int(self.window) else self.window
-            ),
-        }
+        """The gateway's headers for this call (with ``Retry-After``, in whole seconds, when
+        it is refused)."""
+        retry_after = None if self.allowed else self.retry_after
+        return rate_limit_headers(
+            self.limit, self.remaining, self.window, retry_after, limiter=True
+        )
 
 
 class RateLimiter:

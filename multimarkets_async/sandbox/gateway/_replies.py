@@ -13,6 +13,7 @@ from aiohttp import web
 from ..._vendor import error_messages
 from .._faults import Fault, FaultKind
 from ._context import Call, Gateway
+from ._ratelimit import rate_limit_headers
 
 RATE_LIMITED = "GGATEWAY_CODE_018"
 _HTML_REASONS = {502: "Bad Gateway", 503: "Service Unavailable", 504: "Gateway Timeout"}
@@ -102,12 +103,7 @@ async def fault_before(
         config = gateway.config
         retry_after = fault.delay or 1.0
         window = config.rate_window if config.rate_limit is not None else retry_after
-        headers = {
-            "x-ratelimit-limit": str(config.rate_limit or 60),
-            "x-ratelimit-remairing": "0",
-            "x-ratelimit-reset": f"{window:g}",
-            "Retry-After": f"{retry_after:g}",
-        }
+        headers = rate_limit_headers(config.rate_limit or 60, 0, window, retry_after)
         return json_reply(failure(call, RATE_LIMITED), 429, headers)
     return None
 

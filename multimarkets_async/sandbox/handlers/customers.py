@@ -11,6 +11,7 @@ import msgspec
 
 from .._failure import ApiFailure
 from ..state import Backend
+from ..state.accounts import account_id
 from ..state.customers import GROUPS
 from . import Handlers
 from ._fields import BAD_PARAMETER, MAX_PAGE_SIZE, Body, missing, positive_int
@@ -120,8 +121,8 @@ class CustomerHandlers(Handlers):
         detail = self._detail_record(found)
         if section == "tradeAccount":
             detail["accountList"] = [
-                _trade_account(found * 10 + 1, 1, "1000.00"),
-                _trade_account(found * 10 + 2, 5, "0.00"),
+                _trade_account(account_id(found, 1), 1, "1000.00"),
+                _trade_account(account_id(found, 5), 5, "0.00"),
             ]
         return detail
 
@@ -182,8 +183,7 @@ class CustomerHandlers(Handlers):
             "thirdServerCode": third,
             "utmSource": body.get("utmSource"),
         }
-        record = self.store.create(fields, extras, pwd, int(time.time() * 1000))
-        self.backend.feed.signed_up([record["id"]])
+        record = self.backend.create_customer(fields, extras, pwd, int(time.time() * 1000))
         return str(record["customerNo"])
 
     def _check_contact(self, phone: Any, email: Any) -> None:
@@ -235,9 +235,9 @@ def _checked_country(country: Any) -> str:
     return country
 
 
-def _trade_account(account_id: int, trade_type: int, balance: str) -> dict[str, Any]:
+def _trade_account(account: int, trade_type: int, balance: str) -> dict[str, Any]:
     return {
-        "accountId": account_id,
+        "accountId": account,
         "tradeType": trade_type,
         "currency": "USDT",
         "digits": 2,

@@ -110,10 +110,8 @@ class FundHandlers(Handlers):
         if not amount.is_finite() or amount == 0:
             raise ApiFailure(INVALID)
         remark = body.get("remark")
-        funds = self.backend.funds
-        proposal = funds.adjust(found, str(body["customerNo"]), mode, currency, amount, remark)
-        self.backend.feed.adjusted(proposal)
-        return proposal.number
+        customer_no = str(body["customerNo"])
+        return self.backend.adjust(found, customer_no, mode, currency, amount, remark).number
 
     def proposal(self, body: Body) -> dict[str, Any] | bool:
         """A proposal by number; ``false`` when unknown (as the vendor answers)."""
@@ -169,8 +167,7 @@ class FundHandlers(Handlers):
             raise ApiFailure("FS10003")
         activity = (str(body["activityId"]), str(body["customerNo"]))
         signed = amount if operation == 1 else -amount
-        moved = self.backend.funds.bonus(found, activity, currency, signed)
-        self.backend.feed.ledger_moved(found, BONUS_TRADE_TYPE, currency)
+        moved = self.backend.bonus(found, activity, currency, signed)
         return {"result": True, "actionAmount": amount_text(abs(moved))}
 
     def _lock_key(self, body: Body) -> tuple[str, int, list[int]]:

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 
 from aiohttp import WSMsgType, web
 
-from .._faults import FeedFaults, FeedStall
+from .._faults import FeedFaults
 from ..state import Backend
 from ..state.feed import Group
 
@@ -46,6 +46,10 @@ class Connection:
     stalled_until: float | None = None  # monotonic seconds; math.inf: until replaced
     close_code: int | None = None
     close_message: str = ""
+
+    def stall(self, seconds: float | None) -> None:
+        """Stall from now for ``seconds`` (None: until the connection is replaced)."""
+        self.stalled_until = math.inf if seconds is None else time.monotonic() + seconds
 
     @property
     def stalled(self) -> bool:
@@ -97,10 +101,9 @@ class PushServer:
         """Stall the live connections (of ``group``); with none live, the next one."""
         targets = [c for name, c in self.live.items() if group in (None, name)]
         if not targets:
-            self.faults.stalls.append(_stall(group, seconds))
-        until = _stall(group, seconds).until
+            self.faults.stall_next(seconds, group)  # its clock starts at the accept
         for conn in targets:
-            conn.stalled_until = math.inf if until is None else until
+            conn.stall(seconds)
 
     def kick(self, group: str) -> bool:
         """Close ``group``'s live connection as a newer one would; whether there was one."""
@@ -111,16 +114,12 @@ class PushServer:
 
     # -- the endpoint ---------------------------------------------------------------------
 
-    def _token_ok(self, token: str | None) -> bool:
-        found = self.backend.tokens.get(token) if token else None
-        return found is not None and not found.expired
-
     async def handle(self, request: web.Request) -> web.StreamResponse:
         """``GET {base}/ws``: check the handshake, then serve the group until it closes."""
         refusal = self.faults.take_refusal()
         if refusal is not None:
             return web.Response(status=refusal, text="handshake refused")
-        if not self._token_ok(request.headers.get("token")):
+        if not self.backend.tokens.live(request.headers.get("token")):
             return web.Response(status=401, text="invalid or expired token")
         ws = web.WebSocketResponse(autoping=True, timeout=CLOSE_TIMEOUT)
         await ws.prepare(request)
@@ -142,7 +141,7 @@ class PushServer:
         conn = Connection(ws, group, group.handshakes, transport)
         stall = self.faults.take_stall(name)
         if stall is not None:
-            conn.stalled_until = math.inf if stall.until is None else stall.until
+            conn.stall(stall.seconds)
         older = self.live.get(name)
         self.live[name] = conn
         self.open.add(conn)
@@ -241,13 +240,14 @@ class PushServer:
                 feed.emit(count)
 
 
-def _stall(group: str | None, seconds: float | None) -> FeedStall:
-    return FeedStall(group, None if seconds is None else time.monotonic() + seconds)
+if hasattr(web.WebSocketResponse, "send_frame"):  # aiohttp 3.11+: send the encoded frame as is
 
-
-async def _send_text(ws: web.WebSocketResponse, frame: bytes) -> None:
-    """Send an encoded text frame as is (aiohttp 3.11+), or decoded on older aiohttp."""
-    if hasattr(ws, "send_frame"):
+    async def _send_text(ws: web.WebSocketResponse, frame: bytes) -> None:
+        """Send an encoded text frame."""
         await ws.send_frame(frame, WSMsgType.TEXT)
-    else:
+
+else:  # older aiohttp: decoded
+
+    async def _send_text(ws: web.WebSocketResponse, frame: bytes) -> None:
+        """Send an encoded text frame."""
         await ws.send_str(frame.decode())

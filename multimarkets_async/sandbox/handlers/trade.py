@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
-from ..state.accounts import DEAL_BASE, ORDER_BASE, LedgerEntry
+from ..state.accounts import DEAL_BASE, ORDER_BASE, LedgerEntry, subject_id
 from ..state.customers import customer_no_of
 from ..state.positions import POSITION_TRADE_TYPES, Position
 from ..state.reference import TRADE_TYPE_ASSETS
@@ -34,10 +34,9 @@ class TradeHandlers(Handlers):
         require(body, "customerId", "customerGroupId", "customerNo", "tradeType")
         customer_id = checked_customer(self.store, body)
         mode = trade_type(body, allowed=TRADE_TYPE_ASSETS)
-        accounts = self.backend.accounts
         for _ in range(self.config.ledger_insert_per_call):
-            accounts.deposit(customer_id, mode)
-        entries = accounts.ledger(customer_id, mode)
+            self.backend.deposit(customer_id, mode)
+        entries = self.backend.accounts.ledger(customer_id, mode)
         kind = optional_int(body, "businessType")
         if kind:
             entries = [e for e in entries if e.kind == kind]
@@ -57,7 +56,7 @@ class TradeHandlers(Handlers):
         keyed = not self.config.ledger_null_keys  # else: without the keys, like some servers
         return {
             "bookkeepId": entry.bookkeep_id if keyed else None,
-            "subjectId": entry.account_id * 10 + 1 if keyed else None,
+            "subjectId": subject_id(entry.account_id) if keyed else None,
             "accountId": entry.account_id,
             "customerNo": customer_no_of(entry.customer_id),
             "currency": entry.currency,
@@ -234,10 +233,9 @@ class TradeHandlers(Handlers):
     def force_close(self, body: Body) -> dict[str, Any] | None:
         """Close a customer's open positions of one trading mode; the first close, or null."""
         customer_id, mode = self._trade_customer(body)
-        closed_all = self.backend.positions.force_close(customer_id, mode)
+        closed_all = self.backend.force_close(customer_id, mode)
         if not closed_all:
             return None
-        self.backend.feed.closed(closed_all)
         row = self._position_row(closed_all[0])
         return {
             "positionId": row["positionId"],

@@ -7,15 +7,16 @@ what clients change is kept explicitly in the parts of ``Backend``.
 from __future__ import annotations
 
 import random
+from decimal import Decimal
 from typing import Any
 
 from .._config import SandboxConfig
 from ._hash import seeded_hash
-from .accounts import Accounts
+from .accounts import Accounts, LedgerEntry
 from .churn import Feed
 from .customers import CustomerStore
-from .funds import Funds
-from .positions import Positions
+from .funds import BONUS_TRADE_TYPE, Funds, Proposal
+from .positions import Position, Positions
 from .tokens import Tokens
 
 __all__ = ["Backend"]
@@ -23,7 +24,12 @@ __all__ = ["Backend"]
 
 class Backend:
     """Customers, tokens, accounts and ledgers, funds (adjustments, bonuses, locks), positions,
-    the messages sent and the Data Push feed, for one sandbox."""
+    the messages sent and the Data Push feed, for one sandbox.
+
+    Its operations (``sign_up``, ``create_customer``, ``delete_customers``, ``adjust``,
+    ``bonus``, ``deposit``, ``force_close``) change the state and publish the change's Data
+    Push events; handlers change the state through them only.
+    """
 
     def __init__(self, config: SandboxConfig) -> None:
         self.config = config
@@ -66,3 +72,47 @@ class Backend:
             deleted.append(customer_id)
         self.feed.deleted(deleted)
         return deleted
+
+    def create_customer(
+        self, fields: dict[str, Any], extras: dict[str, Any], password_md5: str, now_ms: int
+    ) -> dict[str, Any]:
+        """Sign a customer up with ``fields`` (see ``CustomerStore.create``); its record."""
+        record = self.store.create(fields, extras, password_md5, now_ms)
+        self.feed.signed_up([record["id"]])
+        return record
+
+    def adjust(
+        self,
+        customer_id: int,
+        customer_no: str,
+        trade_type: int,
+        currency: str,
+        amount: Decimal,
+        remark: str | None,
+    ) -> Proposal:
+        """Adjust a balance (see ``Funds.adjust``); the approved proposal."""
+        proposal, entry = self.funds.adjust(
+            customer_id, customer_no, trade_type, currency, amount, remark
+        )
+        self.feed.adjusted(proposal, entry)
+        return proposal
+
+    def bonus(
+        self, customer_id: int, activity: tuple[str, str], currency: str, amount: Decimal
+    ) -> Decimal:
+        """Pay or take back an activity's bonus (see ``Funds.bonus``); the amount moved."""
+        entry = self.funds.bonus(customer_id, activity, currency, amount)
+        self.feed.ledger_moved(entry, BONUS_TRADE_TYPE)
+        return entry.delta
+
+    def deposit(self, customer_id: int, trade_type: int) -> LedgerEntry:
+        """A USDT deposit (drawn from the seed) arriving now; its ledger entry."""
+        entry = self.accounts.deposit(customer_id, trade_type)
+        self.feed.deposited(entry, trade_type)
+        return entry
+
+    def force_close(self, customer_id: int, trade_type: int) -> list[Position]:
+        """Close a customer's open positions of one trading mode; they, now closed."""
+        closed = self.positions.force_close(customer_id, trade_type)
+        self.feed.closed(closed)
+        return closed

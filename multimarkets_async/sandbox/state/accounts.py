@@ -24,11 +24,23 @@ BIG_LEDGER_SIZE = 2_345  # unless `ledger_size` says otherwise
 LEDGER_CACHE_ENTRIES = 16
 LEDGER_NAMES = {1: "Deposit", 2: "Withdrawal", 4: "Adjustment", 6: "Trade", 42: "Reward"}
 """Names of the ledger's business types."""
+LedgerKind = tuple[int, int]
+"""A ledger entry's (business type, sub-type)."""
+DEPOSIT: LedgerKind = (1, 1001)
+WITHDRAWAL: LedgerKind = (2, 2001)
+ADJUSTMENT: LedgerKind = (4, 4004)
+REWARD: LedgerKind = (42, 42001)  # an activity bonus
+SUBJECT_BALANCE = 1  # subject type 1: an account's balance
 
 
 def account_id(customer_id: int, trade_type: int, currency: str = "USDT") -> int:
     """The account of one customer, trading mode and currency."""
     return customer_id * 1000 + trade_type * 10 + TRADE_TYPE_ASSETS[trade_type].index(currency)
+
+
+def subject_id(account: int) -> int:
+    """The balance subject of account ``account``."""
+    return account * 10 + SUBJECT_BALANCE
 
 
 def bookkeep_id(customer_id: int, trade_type: int, n: int, added: bool = False) -> int:
@@ -85,35 +97,45 @@ class Accounts:
         trade_type: int,
         currency: str,
         delta: Decimal,
-        kinds: tuple[int, int],
+        kinds: LedgerKind,
         remark: str | None = None,
-    ) -> None:
-        """Move a balance by ``delta`` and add the ledger entry (business type, sub-type)."""
+    ) -> LedgerEntry:
+        """Move a balance by ``delta`` and add the ledger entry (business type, sub-type);
+        the entry."""
         key = (customer_id, trade_type, currency)
         self.balance_changes[key] = self.balance_changes.get(key, Decimal(0)) + delta
         entries = self.ledger_added.setdefault((customer_id, trade_type), [])
         now = int(time.time() * 1000)
         if entries:  # one entry per millisecond at most, so entries differ by createTime
             now = max(now, entries[-1].created + 1)
-        entries.append(
-            LedgerEntry(
-                bookkeep_id(customer_id, trade_type, len(entries), added=True),
-                customer_id,
-                account_id(customer_id, trade_type, currency),
-                currency,
-                delta,
-                self.balance(customer_id, trade_type, currency),
-                *kinds,
-                created=now,
-                remark=remark,
-            )
+        entry = LedgerEntry(
+            bookkeep_id(customer_id, trade_type, len(entries), added=True),
+            customer_id,
+            account_id(customer_id, trade_type, currency),
+            currency,
+            delta,
+            self.balance(customer_id, trade_type, currency),
+            *kinds,
+            created=now,
+            remark=remark,
         )
+        entries.append(entry)
+        return entry
 
-    def deposit(self, customer_id: int, trade_type: int) -> None:
-        """A deposit arriving now (``ledger_insert_per_call``)."""
-        serial = len(self.ledger_added.get((customer_id, trade_type), []))
-        amount = seeded_hash(self.seed, customer_id, trade_type, serial, 23) % 100_000
-        self.post(customer_id, trade_type, "USDT", Decimal(amount) / 100 + 1, (1, 1001))
+    def deposit(
+        self, customer_id: int, trade_type: int, amount: Decimal | None = None
+    ) -> LedgerEntry:
+        """A USDT deposit arriving now: ``amount``, or one drawn from the seed (what
+        ``ledger_insert_per_call`` deposits); its entry."""
+        if amount is None:
+            serial = len(self.ledger_added.get((customer_id, trade_type), []))
+            drawn = seeded_hash(self.seed, customer_id, trade_type, serial, 23) % 100_000
+            amount = Decimal(drawn) / 100 + 1
+        return self.post(customer_id, trade_type, "USDT", amount, DEPOSIT)
+
+    def withdraw(self, customer_id: int, trade_type: int, amount: Decimal) -> LedgerEntry:
+        """A USDT withdrawal of ``amount`` (positive) leaving now; its entry."""
+        return self.post(customer_id, trade_type, "USDT", -amount, WITHDRAWAL)
 
     def ledger(self, customer_id: int, trade_type: int) -> list[LedgerEntry]:
         """Newest first: entries added by clients, then the generated history."""

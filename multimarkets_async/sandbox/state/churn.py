@@ -17,14 +17,17 @@ from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import replace
 from decimal import Decimal
+from functools import partial
 
 from .._config import SandboxConfig
-from .accounts import Accounts, LedgerEntry
+from .accounts import WITHDRAWAL, Accounts, LedgerEntry
+from .customers import customer_no_of, trade_type_of
 from .events import Event, EventBuilder
 from .feed import EventLog
 from .funds import Funds, Proposal
 from .position_events import PositionEvents
 from .positions import Position, Positions
+from .proposal_events import ProposalEvents
 
 EVENT_TYPES = (
     "register",
@@ -49,8 +52,10 @@ EVENT_TYPES = (
 """The Data Push event types, as the vendor's document lists them."""
 
 CHURN_POSITION_BASE = 9 * 10**14  # ids of the positions the churn opens: base + serial
-DEPOSIT, WITHDRAWAL = (1, 1001), (2, 2001)  # ledger (business type, sub-type)
 DELETED = 3  # customer status
+SIGN_UP_EVENTS = ("register", "customer_info_insert", "open_account", "subject_insert")
+MONEY_EVENTS = ("deposit", "subject_water_insert", "subject_update")
+POSITION_EVENTS = ("position_insert", "trade_deal", "position_update", "position_delete")
 
 Story = list[Callable[[], Event]]
 
@@ -70,16 +75,17 @@ class Feed:
         self.accounts, self.funds, self.positions = accounts, funds, positions
         self.events = EventBuilder(self.log, self.store, accounts, config)
         self.trades = PositionEvents(self.log, self.store, config)
+        self.proposals = ProposalEvents(self.log, self.store, config)
         self._rng = random.Random(config.seed * 7919 + 18)
         self._pending: deque[Callable[[], Event]] = deque()
         self._open: list[Position] = []  # positions the churn opened and has not closed
+        self._stories = self._story_table()
 
-    # -- state changes -------------------------------------------------------------------
+    # -- state changes (each publishes only while a group listens) ------------------------
 
     def _publish(self, story: Iterable[Callable[[], Event]]) -> None:
-        if self.log.active:
-            for build in story:
-                self.log.publish(*build())
+        for build in story:
+            self.log.publish(*build())
 
     def signed_up(self, customer_ids: Iterable[int]) -> None:
         """Customers were created: ``register``, ``customer_info_insert``, ``open_account``
@@ -94,17 +100,21 @@ class Feed:
             for cid in customer_ids:
                 self.log.publish(*self.events.customer_update(cid, status=DELETED))
 
-    def adjusted(self, proposal: Proposal) -> None:
-        """A balance adjustment: ``account_adjust``, ``subject_water_insert``,
-        ``subject_update``."""
+    def adjusted(self, proposal: Proposal, entry: LedgerEntry) -> None:
+        """A balance adjustment (ledger ``entry``): ``account_adjust``,
+        ``subject_water_insert``, ``subject_update``."""
         if self.log.active:
-            self._publish(self._adjust_story(proposal))
+            self._publish(self._adjust_story(proposal, entry))
 
-    def ledger_moved(self, customer_id: int, trade_type: int, currency: str) -> None:
+    def ledger_moved(self, entry: LedgerEntry, trade_type: int) -> None:
         """A balance moved (a bonus): ``subject_water_insert`` and ``subject_update``."""
         if self.log.active:
-            entry = self._latest(customer_id, trade_type)
-            self._publish(self._ledger_story(entry, trade_type, currency))
+            self._publish(self._ledger_story(entry, trade_type))
+
+    def deposited(self, entry: LedgerEntry, trade_type: int) -> None:
+        """A deposit arrived: ``deposit``, ``subject_water_insert``, ``subject_update``."""
+        if self.log.active:
+            self._publish(self._money_story(entry, trade_type))
 
     def closed(self, positions: Iterable[Position]) -> None:
         """Positions were force-closed: ``trade_deal``, ``position_update``,
@@ -116,30 +126,34 @@ class Feed:
     # -- stories --------------------------------------------------------------------------
 
     def _sign_up_story(self, cid: int) -> Story:
-        events, mode = self.events, self.events.trade_type_of(cid)
+        events, record = self.events, self.store.record(cid)
+        mode = trade_type_of(record)
         return [
-            lambda: events.register(cid),
-            lambda: events.customer_info_insert(cid),
-            lambda: events.open_account(cid, mode),
-            lambda: events.subject_insert(cid, mode),
+            lambda: events.register(cid, record),
+            lambda: events.customer_info_insert(cid, record),
+            lambda: events.open_account(cid, mode, record=record),
+            lambda: events.subject_insert(cid, mode, record=record),
         ]
 
-    def _latest(self, cid: int, trade_type: int) -> LedgerEntry:
-        return self.accounts.ledger_added[(cid, trade_type)][-1]
-
-    def _ledger_story(self, entry: LedgerEntry, trade_type: int, currency: str) -> Story:
+    def _ledger_story(self, entry: LedgerEntry, trade_type: int) -> Story:
         events, cid = self.events, entry.customer_id
         return [
             lambda: events.subject_water_insert(entry, trade_type),
-            lambda: events.subject_update(cid, trade_type, currency),
+            lambda: events.subject_update(cid, trade_type, entry.currency),
         ]
 
-    def _adjust_story(self, proposal: Proposal) -> Story:
-        entry = self._latest(proposal.customer_id, proposal.trade_type)
+    def _adjust_story(self, proposal: Proposal, entry: LedgerEntry) -> Story:
         return [
-            lambda: self.events.account_adjust(proposal, entry.sub_kind),
-            *self._ledger_story(entry, proposal.trade_type, proposal.currency),
+            lambda: self.proposals.account_adjust(proposal, entry.sub_kind),
+            *self._ledger_story(entry, proposal.trade_type),
         ]
+
+    def _money_story(self, entry: LedgerEntry, trade_type: int) -> Story:
+        """A deposit's (or, for a withdrawal's ``entry``, a withdrawal's) events."""
+        withdraw = (entry.kind, entry.sub_kind) == WITHDRAWAL
+        serial = self.log.serial("withdraw" if withdraw else "deposit")
+        build = self.proposals.withdraw if withdraw else self.proposals.deposit
+        return [lambda: build(entry, trade_type, serial), *self._ledger_story(entry, trade_type)]
 
     def _close_story(self, position: Position) -> Story:
         trades = self.trades
@@ -156,58 +170,69 @@ class Feed:
         frames = []
         for _ in range(count):
             if not self._pending:
-                self._pending.extend(self._story(self._rng.choice(EVENT_TYPES)))
+                story = self._stories[self._rng.choice(EVENT_TYPES)]()
+                self._pending.extend(story)
             frames.append(self.log.publish(*self._pending.popleft()()))
         return frames
 
-    def _customer(self) -> int:
-        store = self.store
-        if len(store) == 0:
-            return store.insert_generated(1)[0]
-        return store.ids(self._rng.randrange(len(store)), 1)[0]
-
-    def _story(self, drawn: str) -> Story:
-        """A story whose events include ``drawn`` (some draws start a bigger story)."""
-        if drawn in ("register", "customer_info_insert", "open_account", "subject_insert"):
-            return self._sign_up_story(self.store.insert_generated(1)[0])
-        if drawn in ("deposit", "subject_water_insert", "subject_update"):
-            return self._money_story(self._customer(), withdraw=False)
-        if drawn == "withdraw":
-            return self._money_story(self._customer(), withdraw=True)
-        if drawn in ("position_insert", "trade_deal", "position_update", "position_delete"):
-            return self._position_story(drawn)
-        cid = self._customer()
-        mode = self.events.trade_type_of(cid)
-        if drawn == "account_adjust":
-            amount = Decimal(self._rng.randrange(100, 1_000_000)) / 100
-            customer_no = self.store.record(cid)["customerNo"]
-            return self._adjust_story(
-                self.funds.adjust(cid, customer_no, mode, "USDT", amount, "churn")
-            )
-        builders: dict[str, Callable[[], Event]] = {
-            "customer_update": lambda: self.events.customer_update(cid),
-            "customer_info_update": lambda: self.events.customer_info_update(cid),
-            "kyc": lambda: self.events.kyc(cid),
-            "account_update": lambda: self.events.account_update(cid, mode),
-            "subject_water_update": lambda: self.events.subject_water_update(
-                self.accounts.ledger(cid, mode)[0], mode
+    def _story_table(self) -> dict[str, Callable[[], Story]]:
+        """What each drawn event type starts: a story whose events include it."""
+        events, one = self.events, self._one_event
+        return {
+            **dict.fromkeys(SIGN_UP_EVENTS, self._new_customer_story),
+            **dict.fromkeys(MONEY_EVENTS, partial(self._churn_money, withdraw=False)),
+            "withdraw": partial(self._churn_money, withdraw=True),
+            **{drawn: partial(self._position_story, drawn) for drawn in POSITION_EVENTS},
+            "account_adjust": self._churn_adjust,
+            "customer_update": one(lambda cid, _: events.customer_update(cid)),
+            "customer_info_update": one(lambda cid, _: events.customer_info_update(cid)),
+            "kyc": one(lambda cid, _: events.kyc(cid)),
+            "account_update": one(lambda cid, mode: events.account_update(cid, mode)),
+            "subject_water_update": one(
+                lambda cid, mode: events.subject_water_update(
+                    self.accounts.ledger(cid, mode)[0], mode
+                )
             ),
         }
-        return [builders[drawn]]
 
-    def _money_story(self, cid: int, *, withdraw: bool) -> Story:
+    def _one_event(self, build: Callable[[int, int], Event]) -> Callable[[], Story]:
+        """A one-event story about a customer drawn when it starts (and its trading mode)."""
+
+        def story() -> Story:
+            cid, mode = self._customer()
+            return [lambda: build(cid, mode)]
+
+        return story
+
+    def _new_customer_story(self) -> Story:
+        """A generated customer signs up."""
+        return self._sign_up_story(self.store.insert_generated(1)[0])
+
+    def _customer(self) -> tuple[int, int]:
+        """A customer drawn at random, and its trading mode; on an empty store, one signing
+        up now (its sign-up story goes first)."""
+        store = self.store
+        if len(store) == 0:
+            self._pending.extend(self._new_customer_story())
+        cid = store.ids(self._rng.randrange(len(store)), 1)[0]
+        return cid, trade_type_of(store.record(cid))
+
+    def _churn_adjust(self) -> Story:
+        cid, mode = self._customer()
+        amount = Decimal(self._rng.randrange(100, 1_000_000)) / 100
+        proposal, entry = self.funds.adjust(cid, customer_no_of(cid), mode, "USDT", amount, "churn")
+        return self._adjust_story(proposal, entry)
+
+    def _churn_money(self, *, withdraw: bool) -> Story:
         """A deposit (or a withdrawal, when the balance allows one) posted to the ledger."""
-        mode = self.events.trade_type_of(cid)
+        cid, mode = self._customer()
         amount = Decimal(self._rng.randrange(100, 5_000_000)) / 100
         balance = self.accounts.balance(cid, mode, "USDT")
-        withdraw = withdraw and balance >= 1
-        if withdraw:
-            amount = -min(amount, balance)
-        self.accounts.post(cid, mode, "USDT", amount, WITHDRAWAL if withdraw else DEPOSIT)
-        entry = self._latest(cid, mode)
-        serial = self.log.serial("withdraw" if withdraw else "deposit")
-        build = self.events.withdraw if withdraw else self.events.deposit
-        return [lambda: build(entry, mode, serial), *self._ledger_story(entry, mode, "USDT")]
+        if withdraw and balance >= 1:
+            entry = self.accounts.withdraw(cid, mode, min(amount, balance))
+        else:
+            entry = self.accounts.deposit(cid, mode, amount)
+        return self._money_story(entry, mode)
 
     def _position_story(self, drawn: str) -> Story:
         """Open a position (and its deal); or move or close one the churn opened."""
@@ -220,7 +245,7 @@ class Feed:
             opened[index] = opened[-1]
             opened.pop()
             return self._close_story(replace(position, closed=True))
-        cid = self._customer()
+        cid, _ = self._customer()
         template = self.positions.get(cid * 10)
         now = self.log.stamp("opened", str(cid))
         position = replace(

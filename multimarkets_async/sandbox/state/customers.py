@@ -129,6 +129,7 @@ GROUPS: tuple[dict[str, Any], ...] = (
     },
 )
 GROUP_NAMES = {g["id"]: g["name"] for g in GROUPS}
+GROUP_TRADE_TYPES = {g["id"]: g["tradeType"] for g in GROUPS}
 
 _EMAIL_ID = re.compile(r"(\d+)@")
 
@@ -136,6 +137,11 @@ _EMAIL_ID = re.compile(r"(\d+)@")
 def customer_no_of(customer_id: int) -> str:
     """The customer number of customer ``customer_id`` (the one place numbers are made)."""
     return str(CUSTOMER_NO_BASE + customer_id)
+
+
+def trade_type_of(record: dict[str, Any]) -> int:
+    """The trading mode of a customer's first account (by its customer group)."""
+    return int(GROUP_TRADE_TYPES.get(record["customerGroupId"], 1))
 
 
 def customer_id_of(customer_no: str) -> int | None:

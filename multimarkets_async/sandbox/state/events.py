@@ -1,11 +1,12 @@
-"""The Data Push events of the back office's entities, in the vendor's wire shapes.
+"""The Data Push events of the back office's customers, accounts and ledgers, in the vendor's
+wire shapes (positions: ``position_events.py``; proposals: ``proposal_events.py``).
 
 Each builder returns ``(eventType, data)`` with the field names and value shapes of the
 vendor's samples: ids as strings, ledger and subject amounts as integers scaled by
 ``digits``, proposal amounts as decimals, ``currency`` an asset id in account and
 ledger events but a code in position events. Update events carry an ``updateTime``
 that strictly increases per entity (``EventLog.stamp``), so clients can de-duplicate on
-``(eventType, data.id, data.updateTime|revision|version)``.
+``(eventType, data.id, data.updateTime, revision, version)``.
 """
 
 from __future__ import annotations
@@ -14,19 +15,24 @@ from decimal import Decimal
 from typing import Any
 
 from .._config import SandboxConfig
-from .accounts import DEAL_BASE, ORDER_BASE, Accounts, LedgerEntry, account_id
-from .customers import GROUPS, CustomerStore, customer_no_of
+from .accounts import (
+    DEAL_BASE,
+    ORDER_BASE,
+    SUBJECT_BALANCE,
+    Accounts,
+    LedgerEntry,
+    account_id,
+    subject_id,
+)
+from .customers import CustomerStore, customer_no_of
 from .feed import EventLog
-from .funds import Proposal
 from .reference import ASSET_CODES
 
 Event = tuple[str, dict[str, Any]]
+Record = dict[str, Any]  # a customer's list record (``CustomerStore.record``)
 ACCOUNT_DIGITS = 6  # the digits of account balances (as the REST account list says)
-SUBJECT_BALANCE = 1  # subject type 1: the balance
 CLOSE_DEAL_BASE = 2 * DEAL_BASE  # deals and orders of forced closes: base + position id
 CLOSE_ORDER_BASE = 3 * ORDER_BASE
-GROUP_TRADE_TYPES = {g["id"]: g["tradeType"] for g in GROUPS}
-PROPOSAL_PLACES = Decimal("0.000000001")  # proposal amounts: 9 decimals, like the samples
 
 
 def scaled(value: Decimal, digits: int) -> int:
@@ -34,13 +40,19 @@ def scaled(value: Decimal, digits: int) -> int:
     return int((value * 10**digits).to_integral_value())
 
 
-def proposal_amount(value: Decimal) -> Decimal:
-    """A proposal amount as the samples write it (``50.000000000``)."""
-    return value.quantize(PROPOSAL_PLACES)
+def country_of(store: CustomerStore, cid: int) -> str:
+    """The country of customer ``cid`` (``CN`` when it has none)."""
+    return str(store.extras(cid).get("country") or "CN")
+
+
+def customer_fields(store: CustomerStore, cid: int) -> dict[str, Any]:
+    """``customerId`` (the wire id) and ``customerNo`` of customer ``cid``, as events carry
+    them."""
+    return {"customerId": store.public_id(cid), "customerNo": customer_no_of(cid)}
 
 
 class EventBuilder:
-    """Builds the events of customers, accounts, ledgers, proposals and positions."""
+    """Builds the events of customers, accounts and ledgers."""
 
     def __init__(
         self,
@@ -56,14 +68,17 @@ class EventBuilder:
 
     # -- customers ------------------------------------------------------------------------
 
-    def _person(self, cid: int) -> dict[str, Any]:
-        record = self.store.record(cid)
+    def _record(self, cid: int, record: Record | None) -> Record:
+        """``record`` when the caller has it at hand, else the store's record of ``cid``."""
+        return self.store.record(cid) if record is None else record
+
+    def _person(self, cid: int, record: Record) -> dict[str, Any]:
         return {
             "companyId": self.config.company_id,
-            "country": self.store.extras(cid).get("country") or "CN",
+            "country": country_of(self.store, cid),
             "createTime": record["createTime"],
             "customerGroupId": record["customerGroupId"],
-            "customerNo": record["customerNo"],
+            "customerNo": customer_no_of(cid),
             "email": record["email"] or "",
             "emailArea": "",
             "id": str(self.store.public_id(cid)),
@@ -75,11 +90,11 @@ class EventBuilder:
             "status": record["status"],
         }
 
-    def register(self, cid: int) -> Event:
+    def register(self, cid: int, record: Record | None = None) -> Event:
         """A customer registered."""
-        record = self.store.record(cid)
+        record = self._record(cid, record)
         third = self.store.extras(cid).get("thirdServerCode") or ""
-        data = self._person(cid)
+        data = self._person(cid, record)
         data.update(
             ext2=third,
             ext4=third,
@@ -94,7 +109,7 @@ class EventBuilder:
         key = str(cid)
         stamp = self.log.stamp("customer", key)
         record = self.store.record(cid)
-        data = self._person(cid)
+        data = self._person(cid, record)
         data.update(
             birthday="",
             createBy="admin",
@@ -110,18 +125,19 @@ class EventBuilder:
             data["status"] = status
         return "customer_update", data
 
-    def _info(self, cid: int) -> dict[str, Any]:
-        record, extras = self.store.record(cid), self.store.extras(cid)
+    def _info(self, cid: int, record: Record) -> dict[str, Any]:
+        extras = self.store.extras(cid)
         info_id = self.store.public_id(cid)
+        customer_no = customer_no_of(cid)
         return {
             "address": "",
             "city": "",
             "companyId": self.config.company_id,
-            "country": extras.get("country") or "CN",
-            "createBy": record["customerNo"],
+            "country": country_of(self.store, cid),
+            "createBy": customer_no,
             "createTime": record["createTime"],
             "customerInfoId": info_id,
-            "customerNo": record["customerNo"],
+            "customerNo": customer_no,
             "ext1": "",
             "ext2": "",
             "ext3": "",
@@ -142,13 +158,13 @@ class EventBuilder:
             "utmTerm": "",
         }
 
-    def customer_info_insert(self, cid: int) -> Event:
+    def customer_info_insert(self, cid: int, record: Record | None = None) -> Event:
         """A customer's detail row was created."""
-        return "customer_info_insert", self._info(cid)
+        return "customer_info_insert", self._info(cid, self._record(cid, record))
 
     def customer_info_update(self, cid: int) -> Event:
         """A customer's detail row changed: a new revision."""
-        data = self._info(cid)
+        data = self._info(cid, self.store.record(cid))
         key = data["id"]
         data.update(
             revision=self.log.bump("customer_info", key),
@@ -182,19 +198,16 @@ class EventBuilder:
 
     # -- accounts and ledger --------------------------------------------------------------
 
-    def trade_type_of(self, cid: int) -> int:
-        """The trading mode of a customer's first account (by its customer group)."""
-        return int(GROUP_TRADE_TYPES.get(self.store.record(cid)["customerGroupId"], 1))
-
-    def _account(self, cid: int, trade_type: int, currency: str, stamp: int) -> dict[str, Any]:
+    def _account(
+        self, cid: int, trade_type: int, currency: str, stamp: int, record: Record
+    ) -> dict[str, Any]:
         return {
             "activateStatus": 2,
             "companyId": self.config.company_id,
-            "createTime": self.store.record(cid)["createTime"],
+            "createTime": record["createTime"],
             "currency": ASSET_CODES[currency]["id"],
             "currencyCode": currency,
-            "customerId": self.store.public_id(cid),
-            "customerNo": customer_no_of(cid),
+            **customer_fields(self.store, cid),
             "digits": ACCOUNT_DIGITS,
             "id": str(account_id(cid, trade_type, currency)),
             "status": 2,
@@ -203,27 +216,33 @@ class EventBuilder:
             "updateTime": stamp,
         }
 
-    def open_account(self, cid: int, trade_type: int, currency: str = "USDT") -> Event:
+    def open_account(
+        self, cid: int, trade_type: int, currency: str = "USDT", record: Record | None = None
+    ) -> Event:
         """A trading account was opened."""
         key = str(account_id(cid, trade_type, currency))
+        stamp = self.log.stamp("account", key)
         return "open_account", self._account(
-            cid, trade_type, currency, self.log.stamp("account", key)
+            cid, trade_type, currency, stamp, self._record(cid, record)
         )
 
     def account_update(self, cid: int, trade_type: int, currency: str = "USDT") -> Event:
         """A trading account changed."""
         key = str(account_id(cid, trade_type, currency))
-        data = self._account(cid, trade_type, currency, self.log.stamp("account", key))
+        stamp = self.log.stamp("account", key)
+        data = self._account(cid, trade_type, currency, stamp, self.store.record(cid))
         data["activateStatus"] = 1 + self.log.bump("account", key) % 2
         return "account_update", data
 
-    def _subject(self, cid: int, trade_type: int, currency: str, version: int) -> dict[str, Any]:
+    def _subject(
+        self, cid: int, trade_type: int, currency: str, version: int, record: Record
+    ) -> dict[str, Any]:
         account = account_id(cid, trade_type, currency)
-        key = str(account * 10 + SUBJECT_BALANCE)
+        key = str(subject_id(account))
         return {
             "accountId": account,
             "amount": scaled(self.accounts.balance(cid, trade_type, currency), ACCOUNT_DIGITS),
-            "createTime": self.store.record(cid)["createTime"],
+            "createTime": record["createTime"],
             "digits": ACCOUNT_DIGITS,
             "id": key,
             "type": SUBJECT_BALANCE,
@@ -231,15 +250,19 @@ class EventBuilder:
             "version": version,
         }
 
-    def subject_insert(self, cid: int, trade_type: int, currency: str = "USDT") -> Event:
+    def subject_insert(
+        self, cid: int, trade_type: int, currency: str = "USDT", record: Record | None = None
+    ) -> Event:
         """An account's balance subject was created."""
-        return "subject_insert", self._subject(cid, trade_type, currency, 0)
+        record = self._record(cid, record)
+        return "subject_insert", self._subject(cid, trade_type, currency, 0, record)
 
     def subject_update(self, cid: int, trade_type: int, currency: str = "USDT") -> Event:
         """An account's balance changed: the new amount, a new version."""
-        key = str(account_id(cid, trade_type, currency) * 10 + SUBJECT_BALANCE)
+        key = str(subject_id(account_id(cid, trade_type, currency)))
         version = self.log.bump("subject", key)
-        return "subject_update", self._subject(cid, trade_type, currency, version)
+        record = self.store.record(cid)
+        return "subject_update", self._subject(cid, trade_type, currency, version, record)
 
     def _water(self, entry: LedgerEntry, trade_type: int) -> dict[str, Any]:
         key = str(entry.bookkeep_id)
@@ -257,14 +280,13 @@ class EventBuilder:
             "createTime": entry.created,
             "currency": ASSET_CODES[entry.currency]["id"],
             "currencyCode": entry.currency,
-            "customerId": self.store.public_id(entry.customer_id),
-            "customerNo": customer_no_of(entry.customer_id),
+            **customer_fields(self.store, entry.customer_id),
             "digits": ACCOUNT_DIGITS,
             "id": key,
             "orderId": entry.order_id or 0,
             "remark": entry.remark or "",
             "status": 2,
-            "subjectId": entry.account_id * 10 + SUBJECT_BALANCE,
+            "subjectId": subject_id(entry.account_id),
             "subjectType": SUBJECT_BALANCE,
             "tradeType": trade_type,
             "updateTime": self.log.stamp("water", key),
@@ -281,104 +303,3 @@ class EventBuilder:
         data["version"] = version = self.log.bump("water", data["id"])
         data["remark"] = f"reviewed #{version}"
         return "subject_water_update", data
-
-    # -- proposals ------------------------------------------------------------------------
-
-    def account_adjust(self, proposal: Proposal, sub_kind: int) -> Event:
-        """A balance adjustment (approved)."""
-        stamp = self.log.stamp("adjust", str(proposal.serial))
-        return "account_adjust", {
-            "accountCurrency": proposal.currency,
-            "accountId": proposal.account_id,
-            "amount": proposal_amount(proposal.amount),
-            "businessType": sub_kind,
-            "checkBy": "system",
-            "checkStatus": 2,
-            "companyId": self.config.company_id,
-            "createBy": "openapi",
-            "createTime": proposal.created,
-            "customerNo": proposal.customer_no,
-            "id": str(proposal.serial),
-            "proposalNo": proposal.number,
-            "revision": 1,
-            "tradeType": proposal.trade_type,
-            "updateBy": "openapi",
-            "updateTime": stamp,
-            "withdraw": True,
-        }
-
-    def deposit(self, entry: LedgerEntry, trade_type: int, serial: int) -> Event:
-        """A deposit succeeded (the proposal behind ledger entry ``entry``)."""
-        amount = proposal_amount(entry.delta)
-        return "deposit", {
-            "accountId": entry.account_id,
-            "actualAmount": amount,
-            "blockchainName": "",
-            "checkStatus": 2,
-            "companyId": self.config.company_id,
-            "country": self.store.extras(entry.customer_id).get("country") or "CN",
-            "createBy": customer_no_of(entry.customer_id),
-            "createTime": entry.created - 250_000,
-            "customerNo": customer_no_of(entry.customer_id),
-            "depositCurrency": entry.currency,
-            "depositFee": proposal_amount(Decimal(0)),
-            "depositFrom": ("H5_Android", "PCUI_Windows", "APP_IOS")[serial % 3],
-            "depositStatus": 2,
-            "finalAmount": amount,
-            "fromPaymentAmount": proposal_amount(entry.delta * Decimal("7.185")),
-            "id": str(serial),
-            "intendAmount": amount,
-            "notifyStatus": True,
-            "paymentChannelClientType": "mobile",
-            "paymentCode": "mdpay",
-            "paymentCurrency": "CNY",
-            "paymentStatus": 2,
-            "paymentType": "bank",
-            "proposalNo": f"D{entry.created // 1000}{serial:05d}",
-            "queryMaxCount": 20,
-            "revision": 3,
-            "toPaymentAmount": proposal_amount(entry.delta * Decimal("7.185")),
-            "toPaymentRate": proposal_amount(Decimal("7.185")),
-            "tradeType": trade_type,
-            "updateBy": "admin",
-            "updateTime": self.log.stamp("deposit", str(serial)),
-        }
-
-    def withdraw(self, entry: LedgerEntry, trade_type: int, serial: int) -> Event:
-        """A withdrawal proposal, approved and transferred (ledger entry ``entry``)."""
-        amount = proposal_amount(-entry.delta)
-        return "withdraw", {
-            "accountCurrency": entry.currency,
-            "accountId": entry.account_id,
-            "amount": amount,
-            "bankAccountName": "",
-            "bankCardNo": "",
-            "bankName": "",
-            "blockchainName": "TRC20",
-            "checkBy": "admin",
-            "checkStatus": 2,
-            "companyId": self.config.company_id,
-            "country": self.store.extras(entry.customer_id).get("country") or "CN",
-            "createBy": "admin",
-            "createTime": entry.created - 60_000,
-            "customerNo": customer_no_of(entry.customer_id),
-            "finalAmount": amount,
-            "id": str(serial),
-            "proposalNo": f"W{entry.created // 1000}{serial:05d}",
-            "rate": 1,
-            "rawAmount": amount,
-            "remark": "",
-            "revision": 2,
-            "thirdMessage": "",
-            "tradeType": trade_type,
-            "transferStatus": 2,
-            "txid": f"{entry.bookkeep_id:064x}",
-            "updateBy": "admin",
-            "updateTime": self.log.stamp("withdraw", str(serial)),
-            "withdraw": True,
-            "withdrawCoinStatus": 2,
-            "withdrawCurrency": entry.currency,
-            "withdrawFee": proposal_amount(Decimal(0)),
-            "withdrawMethod": "digit_wallet",
-            "withdrawType": 2,
-        }

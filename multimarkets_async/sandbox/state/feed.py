@@ -27,11 +27,9 @@ class Group:
     cursor: int
     handshakes: int = 0  # connections accepted so far
 
-    def rewind(self, count: int) -> int:
-        """Owe again the last ``count`` frames already sent (not before the start); how many."""
-        back = min(count, self.cursor - self.start)
-        self.cursor -= back
-        return back
+    def rewind(self, count: int) -> None:
+        """Owe again the last ``count`` frames already sent (not before the start)."""
+        self.cursor -= min(count, self.cursor - self.start)
 
 
 class Stamps:

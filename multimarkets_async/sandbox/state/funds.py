@@ -8,7 +8,7 @@ from decimal import Decimal
 
 from .._config import SandboxConfig
 from .._failure import ApiFailure
-from .accounts import Accounts, account_id
+from .accounts import ADJUSTMENT, REWARD, Accounts, LedgerEntry, account_id
 
 BONUS_TRADE_TYPE = 5  # activity bonuses are paid into spot accounts
 LOCK_KINDS = (1, 2)  # the transfer directions a lock can hold
@@ -52,14 +52,15 @@ class Funds:
         currency: str,
         amount: Decimal,
         remark: str | None,
-    ) -> Proposal:
-        """Adjust a balance by ``amount`` (not below zero); the approved proposal."""
+    ) -> tuple[Proposal, LedgerEntry]:
+        """Adjust a balance by ``amount`` (not below zero); the approved proposal and its
+        ledger entry."""
         if amount < 0 and -amount > self.accounts.balance(customer_id, trade_type, currency):
             raise ApiFailure("FS52005")
-        self.accounts.post(customer_id, trade_type, currency, amount, (4, 4004), remark)
+        entry = self.accounts.post(customer_id, trade_type, currency, amount, ADJUSTMENT, remark)
         serial = len(self.proposals) + 1
         number = f"AP{time.strftime('%Y%m%d')}{serial:06d}"
-        self.proposals[number] = Proposal(
+        proposal = self.proposals[number] = Proposal(
             serial,
             number,
             customer_id,
@@ -70,22 +71,22 @@ class Funds:
             remark,
             int(time.time() * 1000),
         )
-        return self.proposals[number]
+        return proposal, entry
 
     def bonus(
         self, customer_id: int, activity: tuple[str, str], currency: str, amount: Decimal
-    ) -> Decimal:
+    ) -> LedgerEntry:
         """Pay (``amount`` > 0) or take back (< 0, at most the balance) an activity's bonus,
-        once per ``(activity id, customer number)``; the amount moved."""
+        once per ``(activity id, customer number)``; its ledger entry (``delta``: the amount
+        moved)."""
         if activity in self.bonus_activities:
             raise ApiFailure("FS570001")
         self.bonus_activities.add(activity)
         if amount < 0:
             amount = -min(-amount, self.accounts.balance(customer_id, BONUS_TRADE_TYPE, currency))
-        self.accounts.post(
-            customer_id, BONUS_TRADE_TYPE, currency, amount, (42, 42001), activity[0]
+        return self.accounts.post(
+            customer_id, BONUS_TRADE_TYPE, currency, amount, REWARD, activity[0]
         )
-        return amount
 
     def lock(self, customer_no: str, trade_type: int, kinds: list[int], end: int) -> None:
         """Lock transfers of ``kinds`` until ``end`` (epoch ms; 0 = until unlocked)."""

@@ -8,13 +8,24 @@ from decimal import Decimal
 from typing import Any
 
 from .._config import SandboxConfig
-from .customers import CustomerStore, customer_no_of
-from .events import CLOSE_DEAL_BASE, CLOSE_ORDER_BASE, Event, scaled
+from .customers import CustomerStore
+from .events import CLOSE_DEAL_BASE, CLOSE_ORDER_BASE, Event, customer_fields, scaled
 from .feed import EventLog
 from .positions import Position
 
 POSITION_CURRENCY_DIGITS = 4  # the account digits of position amounts (as REST says)
 OPEN, DONE = 1, 2  # push position statuses
+FEE_PER_LOT = Decimal("0.5")
+
+
+def _fee(position: Position) -> int:
+    """The fee of opening (or closing) ``position``, scaled."""
+    return scaled(position.volume * FEE_PER_LOT, POSITION_CURRENCY_DIGITS)
+
+
+def _margin(position: Position) -> int:
+    """The margin ``position`` takes (1% of its value), scaled."""
+    return scaled(position.open_price * position.volume / 100, POSITION_CURRENCY_DIGITS)
 
 
 class PositionEvents:
@@ -29,7 +40,8 @@ class PositionEvents:
         digits, volume = position.symbol.digits, position.volume
         price = scaled(position.open_price, digits)
         amount = str(scaled(position.open_price * volume, POSITION_CURRENCY_DIGITS))
-        margin = str(scaled(position.open_price * volume / 100, POSITION_CURRENCY_DIGITS))
+        margin_value = _margin(position)
+        margin = str(margin_value)
         key = str(position.position_id)
         return {
             "accountId": position.account_id,
@@ -46,8 +58,7 @@ class PositionEvents:
             "currencyDigits": POSITION_CURRENCY_DIGITS,
             "currentTradeAmount": amount,
             "customerGroupId": self.store.record(position.customer_id)["customerGroupId"],
-            "customerId": self.store.public_id(position.customer_id),
-            "customerNo": customer_no_of(position.customer_id),
+            **customer_fields(self.store, position.customer_id),
             "dealId": position.deal_id,
             "direction": position.direction,
             "id": key,
@@ -56,8 +67,8 @@ class PositionEvents:
             "maintenanceMargin": margin,
             "marginSetType": "1",
             "occupyTheMargin": margin,
-            "openFee": scaled(volume * Decimal("0.5"), POSITION_CURRENCY_DIGITS),
-            "openMargin": int(margin),
+            "openFee": _fee(position),
+            "openMargin": margin_value,
             "openPrice": price,
             "openTradeAmount": amount,
             "openVolume": float(volume),
@@ -97,7 +108,7 @@ class PositionEvents:
         deal_id = CLOSE_DEAL_BASE + position.position_id if closing else position.deal_id
         order_id = CLOSE_ORDER_BASE + position.position_id if closing else position.order_id
         stamp = self.log.stamp("deal", str(deal_id))
-        fee = scaled(volume * Decimal("0.5"), POSITION_CURRENCY_DIGITS)
+        fee = _fee(position)
         return "trade_deal", {
             "accountDigits": POSITION_CURRENCY_DIGITS,
             "accountId": position.account_id,
@@ -109,11 +120,10 @@ class PositionEvents:
             "convertFeeDigits": POSITION_CURRENCY_DIGITS,
             "createTime": stamp if closing else position.opened,
             "customerGroupId": self.store.record(position.customer_id)["customerGroupId"],
-            "customerId": self.store.public_id(position.customer_id),
-            "customerNo": customer_no_of(position.customer_id),
+            **customer_fields(self.store, position.customer_id),
             "digits": digits,
             "direction": (3 - position.direction) if closing else position.direction,
-            "executeMargin": scaled(position.open_price * volume / 100, POSITION_CURRENCY_DIGITS),
+            "executeMargin": _margin(position),
             "executeMarginCategoryId": 3,
             "executeNum": float(volume),
             "executePrice": scaled(position.open_price, digits),

@@ -41,6 +41,11 @@ class Tokens:
         """The token ``token``, if the sandbox issued it."""
         return self.issued.get(token)
 
+    def live(self, token: str | None) -> bool:
+        """Whether ``token`` was issued here and has not expired."""
+        found = self.issued.get(token) if token else None
+        return found is not None and not found.expired
+
     def expire_all(self) -> None:
         """Make every issued token expired from now on."""
         for token in self.issued.values():
