@@ -122,12 +122,14 @@ async def client_bare(settings: dict[str, Any], group: str, events: int) -> dict
 
     import multimarkets_async as mm
     from multimarkets_async.events import decode_event
+    from multimarkets_async.events._connection import _DECODE_TEXT
 
     async with mm.ManagerClient(**settings["credentials"]) as client:
         token = await client._pipeline.push_token()
     headers = {"token": token, "group": group}
     async with aiohttp.ClientSession() as session:
-        kwargs: dict[str, Any] = {"decode_text": False}
+        # Bytes, as the stream reads them, where aiohttp can (3.14+); text before.
+        kwargs: dict[str, Any] = {"decode_text": False} if _DECODE_TEXT else {}
         async with session.ws_connect(settings["push_url"], headers=headers, **kwargs) as ws:
             count, started = 0, 0.0
             async for message in ws:

@@ -8,6 +8,7 @@ is sent through the pipeline's one send path (``SendLogin``), which this module 
 
 from __future__ import annotations
 
+import copy
 import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping
@@ -18,8 +19,9 @@ import anyio
 import msgspec
 
 from . import _replies
+from . import _validation as check
 from ._call import ReplyInfo
-from ._config import Secret, header_safe
+from ._config import Secret
 from ._operation import Operation, op
 from .models import AuthResult, CompanyProfile
 
@@ -75,7 +77,7 @@ class CredentialsLogin:
             profile = _profile_decoder.decode(raw)
         except (*_replies.UNREADABLE, TypeError) as exc:
             raise _replies.unreadable(AUTH, raw, trace, exc) from None
-        if not result.token or not header_safe(result.token):
+        if not check.header_safe(result.token):
             reason = ValueError("the token is empty or not a valid header value")
             raise _replies.unreadable(AUTH, raw, trace, reason)
         log.debug("logged in for company %s", result.id)
@@ -123,11 +125,11 @@ class TokenProvider:
                 return current.reveal()
             failed = self._failed
             if failed is not None and self._clock() < failed[1]:
-                raise failed[0]
+                raise _fresh(failed[0])
             try:
                 grant = await self._login()
             except Exception as exc:
-                self._failed = (exc, self._clock() + self._cooldown)
+                self._failed = (_fresh(exc), self._clock() + self._cooldown)  # kept unchanged
                 self._token = None
                 raise
             self._failed = None
@@ -149,3 +151,12 @@ class TokenProvider:
     def company(self) -> CompanyProfile | None:
         """The company profile of the latest successful login (None before the first)."""
         return self._company
+
+
+def _fresh(error: Exception) -> Exception:
+    """A copy of a shared login failure for one caller: the pipeline sets the attempts that
+    caller made on the error it raises."""
+    try:
+        return copy.copy(error)
+    except Exception:  # an exception type that cannot be copied: share it
+        return error

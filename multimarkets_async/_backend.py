@@ -12,7 +12,6 @@ from ._operation import Operation
 from ._pipeline import Pipeline
 from ._tasks import TaskHost
 from ._walk_options import WalkOptions
-from .errors import ClientClosedError
 from .models import CompanyProfile, Page
 from .pagination import Paginator, RecordKey, Reply, WalkSpec
 
@@ -20,8 +19,8 @@ T = TypeVar("T")
 
 
 class ClientBackend:
-    """Sends a client view's calls: ``options`` apply to each; ``closed`` tells whether the
-    client was closed; ``host`` is the task group walks fetch ahead in, if one is open."""
+    """Implements ``resources._base.Backend`` for a client view: its ``options`` apply to every
+    call; ``host`` gives the task group walks fetch ahead in, if one is open."""
 
     def __init__(
         self,
@@ -29,18 +28,15 @@ class ClientBackend:
         options: CallOptions,
         *,
         company_id: str,
-        closed: Callable[[], bool],
         host: Callable[[], TaskHost | None],
     ) -> None:
         self._pipeline = pipeline
         self._options = options
         self._company_id = company_id
-        self._closed = closed
         self._host = host
 
     @property
     def company_id(self) -> str:
-        """The company the client acts for."""
         return self._company_id
 
     async def call(
@@ -51,15 +47,11 @@ class ClientBackend:
         reconcile: Reconcile[T] | None = None,
         reply: ReplyInfo | None = None,
     ) -> T:
-        """Send ``operation`` with ``body`` and return its ``data``."""
-        if self._closed():
-            raise ClientClosedError("the client is closed")
         return await self._pipeline.call(
             operation, body, self._options, reconcile=reconcile, reply=reply
         )
 
     async def login(self) -> CompanyProfile:
-        """Log in again now, replacing the token held, and return the company profile."""
         return await self._pipeline.login(renew=True)
 
     def paginate(
@@ -70,7 +62,6 @@ class ClientBackend:
         *,
         key: RecordKey | None,
     ) -> Paginator[T]:
-        """A walk over the paged ``operation`` with the filters in ``body``."""
         fixed = dict(body)
         call = cast(Operation[Any], operation)
 

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import math
 import os
 from dataclasses import dataclass
 
-from .errors import ValidationError
+from . import _validation as check
 
 TEST_BASE_URL = "https://prewppc-3.cmfbl.com/openapi-b"
 """Vendor test ("PRE") environment, as given on the vendor's access page."""
@@ -32,6 +31,8 @@ MAX_PAGE_SIZE = 2000
 DEFAULT_PAGE_CONCURRENCY = 4
 MAX_PAGE_CONCURRENCY = 64
 DEFAULT_MAX_CONNECTIONS = 100
+DEFAULT_CONNECT_TIMEOUT = 10.0
+"""``Timeout.connect``'s default; also the Data Push handshake's limit when it is None."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,19 +46,13 @@ class Timeout:
     ``read`` limit sits a little above that.
     """
 
-    connect: float | None = 10.0
+    connect: float | None = DEFAULT_CONNECT_TIMEOUT
     read: float | None = 20.0
     total: float | None = 60.0
 
     def __post_init__(self) -> None:
         for name in ("connect", "read", "total"):
-            value = getattr(self, name)
-            if value is None:
-                continue
-            if isinstance(value, bool) or not isinstance(value, int | float):
-                raise ValidationError(name, f"must be seconds (a number) or None, got {value!r}")
-            if not math.isfinite(value) or value <= 0:
-                raise ValidationError(name, f"must be a positive number of seconds, got {value}")
+            check.seconds(name, getattr(self, name), optional=True)
 
 
 DEFAULT_TIMEOUT = Timeout()
@@ -88,11 +83,6 @@ class Secret:
 
     def __reduce__(self) -> str:  # never pickle the value by accident
         raise TypeError("Secret values cannot be pickled")
-
-
-def header_safe(value: str) -> bool:
-    """Whether ``value`` can be sent as an HTTP header value (no control characters)."""
-    return value.isprintable() and value == value.strip()
 
 
 def from_env(value: object | None, env_name: str) -> str | None:

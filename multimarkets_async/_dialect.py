@@ -16,19 +16,20 @@ from __future__ import annotations
 
 import time
 from abc import ABC, abstractmethod
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import msgspec
 
-from .models import Envelope, LooseEnvelope, QuoteEnvelope, dec_hook
+from .models import Envelope, LooseEnvelope, QuoteEnvelope, dec_hook, enc_hook
 
 if TYPE_CHECKING:
     from ._operation import Operation
 
 QUOTE_OK = 200
 
-_encoder = msgspec.json.Encoder()
+ENCODER = msgspec.json.Encoder(enc_hook=enc_hook)
+"""Writes request bodies (amounts as exact decimal strings) and the market-data wrapper."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,8 +57,8 @@ class Request:
     is calling."""
 
     operation: Operation[Any]
-    payload: bytes
-    token: str | None
+    payload: bytes = field(repr=False)  # the login's holds the app secret
+    token: str | None = field(repr=False)
     trace: str
     identity: Identity
 
@@ -66,9 +67,9 @@ class Request:
 class Outgoing:
     """What one attempt sends besides the URL and the common headers."""
 
-    params: dict[str, str] | None
-    data: bytes | None
-    headers: dict[str, str]
+    params: dict[str, str] | None = field(repr=False)  # the market-data token goes here
+    data: bytes | None = field(repr=False)  # the login's holds the app secret
+    headers: dict[str, str] = field(repr=False)  # the standard token goes here
 
 
 class Dialect(ABC):
@@ -141,7 +142,7 @@ class _MarketData(Dialect):
         self._in_query = in_query
 
     def outgoing(self, request: Request) -> Outgoing:
-        trace = _encoder.encode(request.trace)
+        trace = ENCODER.encode(request.trace)
         wrapped = b'{"trace":' + trace + b',"data":' + request.payload + b"}"
         params = {"token": request.token or ""}
         if self._in_query:

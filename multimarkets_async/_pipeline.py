@@ -30,7 +30,7 @@ from ._auth import AUTH, CredentialsLogin, TokenProvider
 from ._budget import BudgetExhausted, RateLimitBudget
 from ._call import CallOptions, Reconcile, ReplyInfo, ResponseInfo
 from ._config import Secret
-from ._dialect import Identity, Request
+from ._dialect import ENCODER, Identity, Request
 from ._operation import Operation
 from ._retry import Retry, should_retry, was_not_processed
 from .errors import (
@@ -41,14 +41,13 @@ from .errors import (
     EventLoopError,
     MultiMarketsError,
     RateLimitError,
+    ValidationError,
 )
 from .models import CompanyProfile
 
 T = TypeVar("T")
 
 log = logging.getLogger("multimarkets_async")
-
-_encoder = msgspec.json.Encoder()
 
 
 def new_trace() -> str:
@@ -122,7 +121,7 @@ class Pipeline:
         proves the server did not act on it, when ``retry_writes`` is set, or after
         ``reconcile`` has shown that the first attempt did not take effect.
         """
-        payload = _encoder.encode(body if body is not None else {})
+        payload = encode_body(body)
 
         async def attempt(number: int) -> T:
             return await self._attempt(operation, payload, options, number, reply)
@@ -132,27 +131,24 @@ class Pipeline:
     async def login(self, *, renew: bool) -> CompanyProfile:
         """Log in now (with ``renew``, again, replacing the token held; else only if there is
         no token yet) and return the company profile."""
-        stale = self._auth.current if renew else None
-        auth = self._auth
-
-        async def attempt(number: int) -> str:
-            return await (auth.renew(stale=stale) if renew else auth.get())
-
-        await self._retrying(AUTH, self._login_options, attempt)
-        company = auth.company
+        await self._token_for(renew=renew, stale=self._auth.current if renew else None)
+        company = self._auth.company
         assert company is not None
         return company
 
     async def push_token(self, refused: str | None = None) -> str:
         """The token for a Data Push handshake (logging in first if there is none). With
         ``refused`` (the token the push server just refused), a fresh one: the refused token
-        is forgotten and renewed single-flight, so tasks refused together share one login."""
+        is renewed single-flight, so tasks refused together share one login."""
+        return await self._token_for(renew=refused is not None, stale=refused)
+
+    async def _token_for(self, *, renew: bool, stale: str | None) -> str:
+        """The login's token, with the client's own options: with ``renew``, one other than
+        ``stale`` (single-flight), else the one held (logging in if there is none)."""
         auth = self._auth
-        if refused is not None:
-            auth.invalidate(refused)
 
         async def attempt(number: int) -> str:
-            return await (auth.get() if refused is None else auth.renew(stale=refused))
+            return await (auth.renew(stale=stale) if renew else auth.get())
 
         return await self._retrying(AUTH, self._login_options, attempt)
 
@@ -208,7 +204,8 @@ class Pipeline:
             except MultiMarketsError as error:
                 state.trace = getattr(error, "trace", None) or state.trace
                 reached = getattr(error, "biz_type", None) == operation.biz_type
-                state.sent = state.sent or (reached and not was_not_processed(error))
+                maybe_processed = reached and not was_not_processed(error)
+                state.sent = state.sent or maybe_processed
                 refused = isinstance(error, AuthenticationError) and error.token_expired
                 free = refused and not renewed
                 if free:
@@ -216,12 +213,7 @@ class Pipeline:
                 retryable = should_retry(error, policy)
                 # A failure before the request went out (the login, the budget) cannot have
                 # made a write take effect.
-                may_have_acted = (
-                    reached
-                    and operation.write
-                    and not operation.idempotent
-                    and not was_not_processed(error)
-                )
+                may_have_acted = maybe_processed and operation.write and not operation.idempotent
                 if retryable and may_have_acted and not policy.retry_writes:
                     if reconcile is None:
                         retryable = False  # it may have taken effect: never replay blindly
@@ -292,7 +284,7 @@ class Pipeline:
     ) -> msgspec.Raw:
         """The login's one request (its attempt is the caller's: retried by the caller's
         loop), with the client's own options."""
-        payload = _encoder.encode(body)
+        payload = ENCODER.encode(body)
         return await self._send(operation, payload, None, self._login_options, 1, reply)
 
     async def _send(
@@ -383,6 +375,15 @@ class Pipeline:
                 "this client was first used in another event loop; its connections, token "
                 "lock and tasks belong to that loop: create one client per event loop"
             )
+
+
+def encode_body(body: Mapping[str, Any] | None) -> bytes:
+    """``body`` as JSON; a body that cannot be written as JSON is a ``ValidationError``,
+    raised before anything is sent."""
+    try:
+        return ENCODER.encode(body if body is not None else {})
+    except (TypeError, ValueError, OverflowError, RecursionError, msgspec.EncodeError) as exc:
+        raise ValidationError("body", f"cannot be written as JSON: {exc}") from None
 
 
 def _out_of_budget(biz_type: str, wait: float) -> RateLimitError:

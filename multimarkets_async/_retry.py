@@ -8,12 +8,12 @@ instead (see ``_budget``).
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterator
 from dataclasses import dataclass
 
 import backoff
 
+from . import _validation as check
 from .errors import (
     APIConnectionError,
     APITimeoutError,
@@ -24,7 +24,6 @@ from .errors import (
     ServiceUnavailableError,
     TransportError,
     UndecodableResponseError,
-    ValidationError,
 )
 
 RETRYABLE_HTTP_STATUSES = frozenset({429, 500, 502, 503, 504})
@@ -55,20 +54,10 @@ class Retry:
     retry_writes: bool = False
 
     def __post_init__(self) -> None:
-        retries = self.max_retries
-        if isinstance(retries, bool) or not isinstance(retries, int):
-            raise ValidationError("max_retries", f"must be an integer, got {retries!r}")
-        if not 0 <= retries <= MAX_RETRIES:
-            raise ValidationError("max_retries", f"must be 0..{MAX_RETRIES}, got {retries}")
+        check.integer("max_retries", self.max_retries, minimum=0, maximum=MAX_RETRIES)
         for name in ("base", "cap", "max_retry_after"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int | float):
-                raise ValidationError(name, f"must be seconds (a number), got {value!r}")
-            if not math.isfinite(value) or value < 0:
-                raise ValidationError(name, f"must be a finite, non-negative number, got {value}")
-        if not isinstance(self.retry_writes, bool):
-            got = self.retry_writes
-            raise ValidationError("retry_writes", f"must be True or False, got {got!r}")
+            check.seconds(name, getattr(self, name), positive=False)
+        check.boolean("retry_writes", self.retry_writes)
 
     def waits(self) -> Iterator[float]:
         """The jittered wait before each retry, in order."""

@@ -8,6 +8,7 @@ makes the client do unbounded work.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable, Collection, Iterable, Mapping
 from decimal import Decimal, InvalidOperation
@@ -86,6 +87,22 @@ def positive_id(field: str, value: Any, *, digits: bool = False) -> int:
     return integer(field, value, minimum=1, maximum=MAX_ID)
 
 
+def seconds(
+    field: str, value: Any, *, positive: bool = True, optional: bool = False
+) -> float | None:
+    """A finite number of seconds (never a bool): greater than 0, or with ``positive=False``
+    at least 0. With ``optional``, None passes too (and the messages say so)."""
+    if value is None and optional:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        either = " or None" if optional else ""
+        raise ValidationError(field, f"must be seconds (a number){either}, got {value!r}")
+    if not math.isfinite(value) or value < 0 or (positive and value == 0):
+        shape = "a positive number of seconds" if positive else "a finite, non-negative number"
+        raise ValidationError(field, f"must be {shape}, got {value}")
+    return value
+
+
 def boolean(field: str, value: Any) -> bool:
     """A real ``bool``: ``"yes"``, ``1`` or ``None`` are not taken for one."""
     if not isinstance(value, bool):
@@ -130,12 +147,22 @@ def biz_type(field: str, value: Any) -> str:
     return value
 
 
+def header_safe(value: object, *, max_length: int | None = None) -> bool:
+    """Whether ``value`` can be sent as an HTTP header value: a non-empty string of visible
+    ASCII only (no spaces, CR, LF or other control characters, which would break or forge
+    headers), of at most ``max_length`` characters if given."""
+    return (
+        isinstance(value, str)
+        and (max_length is None or len(value) <= max_length)
+        and _HEADER_TEXT.fullmatch(value) is not None
+    )
+
+
 def header_text(field: str, value: Any, *, max_length: int = MAX_TEXT) -> str:
-    """Text sent as an HTTP header value: visible ASCII only (no spaces, CR, LF or other
-    control characters, which would break or forge headers)."""
+    """Text sent as an HTTP header value (see ``header_safe``)."""
     if not isinstance(value, str):
         raise ValidationError(field, f"must be a string, got {type(value).__name__}")
-    if not value or len(value) > max_length or not _HEADER_TEXT.fullmatch(value):
+    if not header_safe(value, max_length=max_length):
         raise ValidationError(
             field,
             f"must be 1 to {max_length} visible ASCII characters (no spaces or control "

@@ -16,7 +16,6 @@ import shlex
 import signal
 import sys
 from collections.abc import Callable, Sequence
-from decimal import Decimal
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -166,13 +165,19 @@ class _Help(argparse.ArgumentDefaultsHelpFormatter, argparse.RawDescriptionHelpF
         return super()._get_help_string(action) or text
 
 
-CREDENTIALS = f"""\
+ENVIRONMENT = f"""\
 credentials come from the environment:
   {ENV_APP_ID:<24} the app id
   {ENV_APP_SECRET:<24} the app secret
   {ENV_COMPANY_ID:<24} the company id
   {ENV_BASE_URL:<24} the API's base URL (default {PRODUCTION_BASE_URL};
-  {"":<24} --base-url overrides it)
+  {"":<24} --base-url overrides it)"""
+"""The environment variables every command reads, for the epilogs."""
+
+BASE_URL_HELP = f"the API's base URL (default: ${ENV_BASE_URL}, else {PRODUCTION_BASE_URL})"
+
+CREDENTIALS = f"""\
+{ENVIRONMENT}
 
 An export writes <out>.partial (or <out>.parts/), <out>.checkpoint and <out>.keys, owner-only
 (mode 0600), and renames the output into place when it is complete. Ctrl-C or SIGTERM stops
@@ -180,11 +185,7 @@ it between pages, keeping its checkpoint: run the same command with --resume to 
 Exit status: 0 done, 1 failed, 2 bad usage or settings, 130 Ctrl-C, 143 SIGTERM."""
 
 EVENTS_EPILOG = f"""\
-credentials come from the environment:
-  {ENV_APP_ID:<24} the app id
-  {ENV_APP_SECRET:<24} the app secret
-  {ENV_COMPANY_ID:<24} the company id
-  {ENV_BASE_URL:<24} the API's base URL (--base-url overrides it)
+{ENVIRONMENT}
   {ENV_PUSH_URL:<24} the push websocket (--push-url overrides it)
 
 Dropped connections, server restarts and stalls are healed (reconnect with backoff; replayed
@@ -208,7 +209,7 @@ def _parser() -> argparse.ArgumentParser:
     export.add_argument(
         "--base-url",
         metavar="URL",
-        help=f"the API's base URL (default: ${ENV_BASE_URL}, else {PRODUCTION_BASE_URL})",
+        help=BASE_URL_HELP,
     )
     _add_walk_options(export, default_out=None)
     filters = export.add_argument_group(
@@ -277,7 +278,7 @@ def _parser() -> argparse.ArgumentParser:
     events.add_argument(
         "--base-url",
         metavar="URL",
-        help=f"the API's base URL (default: ${ENV_BASE_URL}, else {PRODUCTION_BASE_URL})",
+        help=BASE_URL_HELP,
     )
     events.add_argument(
         "--push-url",
@@ -646,29 +647,46 @@ async def _events(args: argparse.Namespace) -> int:
         _log_to_stderr()
     args.printed = 0
     out = sys.stdout.buffer
-    async with (
-        ManagerClient(base_url=args.base_url) as client,
-        client.events(args.group, types=types or None, push_url=args.push_url) as stream,
-    ):
-        async for event in stream:
-            if isinstance(event, Unknown):
-                line = _raw_line(event.raw)
-            else:
-                line = _event_line(event.event_type, event.data)
-            out.write(line + b"\n")
+    # An event is ``{"eventType": ..., "data": {...}}`` with the fields the server sent
+    # (camelCase; the models leave unset fields out). Lines are flushed FLUSH_DELAY after the
+    # first of them is written, together with those that follow: one write per burst.
+    write, encode = out.write, _json_out.encode
+    loop = asyncio.get_running_loop()
+    timer: asyncio.TimerHandle | None = None
+    failed: list[OSError] = []
+
+    def flush() -> None:
+        nonlocal timer
+        timer = None
+        try:
             out.flush()
-            args.printed += 1
+        except OSError as exc:  # e.g. the reader went away: the loop raises it
+            failed.append(exc)
+
+    try:
+        async with (
+            ManagerClient(base_url=args.base_url) as client,
+            client.events(args.group, types=types or None, push_url=args.push_url) as stream,
+        ):
+            async for event in stream:
+                if failed:
+                    raise failed[0]
+                write(_raw_line(event.raw) if isinstance(event, Unknown) else encode(event))
+                write(b"\n")
+                args.printed += 1
+                if timer is None:
+                    timer = loop.call_later(FLUSH_DELAY, flush)
+    finally:
+        if timer is not None:
+            timer.cancel()
+            flush()
     return 0
 
 
+FLUSH_DELAY = 0.02
+"""Seconds between the first event line written and the flush of it and those that follow."""
+
 _json_out = msgspec.json.Encoder(decimal_format="number")
-
-
-def _event_line(event_type: str, data: msgspec.Struct) -> bytes:
-    """``{"eventType": ..., "data": {...}}`` with the fields the server sent (camelCase)."""
-    fields = msgspec.to_builtins(data, builtin_types=(Decimal,))
-    present = {name: value for name, value in fields.items() if value is not None}
-    return _json_out.encode({"eventType": event_type, "data": present})
 
 
 def _raw_line(raw: bytes) -> bytes:

@@ -6,15 +6,17 @@ import copy
 import dataclasses
 from collections.abc import Callable, Iterable, Mapping
 from types import TracebackType
-from typing import Any
+from typing import Any, Concatenate, ParamSpec
 
 import aiohttp
+from yarl import URL
 
 from . import _validation as check
 from ._backend import ClientBackend
 from ._call import CallOptions, ResponseHook
 from ._config import (
     API_VERSION,
+    DEFAULT_CONNECT_TIMEOUT,
     DEFAULT_LANG,
     DEFAULT_MAX_CONNECTIONS,
     DEFAULT_TIMEOUT,
@@ -28,9 +30,8 @@ from ._config import (
     Secret,
     Timeout,
     from_env,
-    header_safe,
 )
-from ._operation import Operation, default_group
+from ._operation import Operation, op
 from ._pipeline import Pipeline
 from ._retry import Retry
 from ._tasks import TaskHost
@@ -50,6 +51,8 @@ from .resources import (
 )
 
 USER_AGENT = f"multimarkets-async/{__version__}"
+
+P = ParamSpec("P")
 
 
 class _Shared:
@@ -187,13 +190,8 @@ class ManagerClient:
         self._bind_resources()
 
     def _bind_resources(self) -> None:
-        shared = self._shared
-        self._backend = backend = ClientBackend(
-            self._pipeline,
-            self._options,
-            company_id=self.company_id,
-            closed=lambda: shared.closed,
-            host=self._task_host,
+        backend = ClientBackend(
+            self._pipeline, self._options, company_id=self.company_id, host=self._task_host
         )
         self.auth = AuthResource(backend)
         self.basic = BasicResource(backend)
@@ -228,9 +226,8 @@ class ManagerClient:
         """
         base = self._options
         policy = _retry_policy(_retry("retry", retry or base.retry), max_retries)
-        writes = check.optional(check.boolean, "retry_writes", retry_writes)
-        if writes is not None:
-            policy = dataclasses.replace(policy, retry_writes=writes)
+        if retry_writes is not None:
+            policy = dataclasses.replace(policy, retry_writes=retry_writes)
         view = copy.copy(self)
         view._options = CallOptions(
             _timeout("timeout", timeout or base.timeout),
@@ -294,6 +291,7 @@ class ManagerClient:
         push_url: str | None = None,
         dedup_window: int = 100_000,
         buffer: int = 1000,
+        connect_deadline: float | None = None,
     ) -> EventStream:
         """The Data Push events of ``group``: typed, de-duplicated and in order::
 
@@ -319,19 +317,22 @@ class ManagerClient:
         them, and each is logged once at INFO on the ``multimarkets_async`` logger.
 
         Events replayed after a reconnect are dropped: the latest ``dedup_window`` keys
-        ``(eventType, data.id, updateTime|revision|version)`` are remembered; events without
-        such a key are always delivered. ``types`` keeps only those events (names such as
-        ``"register"`` or classes such as ``mm.events.Register``; ``mm.events.Unknown`` keeps
-        the types this version does not know). At most ``buffer`` events wait for the
-        consumer: when they do, the stream stops reading the socket, and the rest stays
-        queued on the server.
+        ``(eventType, data.id, updateTime, revision, version)`` are remembered; events without
+        an id or without any of the last three are always delivered. ``types`` keeps only
+        those events (names such as ``"register"`` or classes such as ``mm.events.Register``;
+        ``mm.events.Unknown`` keeps the types this version does not know). At most ``buffer``
+        events wait for the consumer: when they do, the stream stops reading the socket, and
+        the rest stays queued on the server.
 
         ``push_url`` defaults to ``$MULTIMARKETS_PUSH_URL``, else the base URL with
-        ``ws(s)://`` and ``/ws``. Errors: ``GroupConflictError`` when another consumer is
-        connected with the same group, ``EventStreamError`` when the server refuses the
-        stream for good or ``max_reconnects`` ran out, ``ClientClosedError`` when the client
-        is closed, ``AuthenticationError`` when the credentials are refused. Arguments are
-        checked here (``ValidationError``), before anything is sent.
+        ``ws(s)://`` and ``/ws``. Entering waits at most ``connect_deadline`` seconds (default:
+        the client's ``Timeout.total``, else 60) for the first connection. Errors:
+        ``GroupConflictError`` when another consumer is connected with the same group,
+        ``EventStreamError`` when the server refuses the stream for good, ``max_reconnects``
+        ran out or no first connection came within ``connect_deadline``,
+        ``ClientClosedError`` when the client is closed, ``AuthenticationError`` when the
+        credentials are refused. Arguments are checked here (``ValidationError``), before
+        anything is sent.
         """
         url = push_url if push_url is not None else from_env(None, ENV_PUSH_URL)
         options = stream_options(
@@ -344,6 +345,9 @@ class ManagerClient:
             max_reconnects=max_reconnects,
             dedup_window=dedup_window,
             buffer=buffer,
+            connect_deadline=self._options.timeout.total
+            if connect_deadline is None
+            else connect_deadline,
         )
         shared = self._shared
         host = StreamHost(
@@ -353,7 +357,7 @@ class ManagerClient:
             streams=shared.streams,
             user_agent=USER_AGENT,
             proxy=self._proxy,
-            connect_timeout=self._options.timeout.connect or 10.0,
+            connect_timeout=self._options.timeout.connect or DEFAULT_CONNECT_TIMEOUT,
         )
         return EventStream(host, options)
 
@@ -388,25 +392,40 @@ class ManagerClient:
             raise ValidationError(
                 "path_prefix", f"must be one of {', '.join(map(repr, PATH_PREFIXES))}"
             )
-        key = (biz_type, data_type, write, version, path_prefix)
-        operation = self._raw_operations.get(key)
-        if operation is None:
-            operation = Operation(
-                biz_type,
-                data_type,
-                write=write,
-                version=version,
-                group=default_group(biz_type),
-                path_prefix=path_prefix,
-            )
-            self._raw_operations[key] = operation
-        client = self
+        check.optional(check.mapping, "body", body, max_items=MAX_BODY_ITEMS)
+        operation = self._raw_operation(biz_type, data_type, write, version, path_prefix)
+        options = self._options
         if timeout is not None or max_retries is not None:
-            client = self.with_options(timeout=timeout, max_retries=max_retries)
-        return await client._backend.call(operation, body)
+            options = CallOptions(
+                _timeout("timeout", timeout or options.timeout),
+                _retry_policy(options.retry, max_retries),
+                options.on_response,
+            )
+        return await self._pipeline.call(operation, body, options)
+
+    def _raw_operation(
+        self, biz_type: str, data_type: Any, write: bool, version: str | None, path_prefix: str
+    ) -> Operation[Any]:
+        """The operation ``request`` sends (declared once per set of arguments)."""
+        try:
+            key = (biz_type, data_type, write, version, path_prefix)
+            operation = self._raw_operations.get(key)
+        except TypeError:  # an unhashable data_type, such as [int]
+            raise ValidationError("data_type", f"is not a type: {data_type!r}") from None
+        if operation is None:
+            try:
+                operation = op(
+                    biz_type, data_type, write=write, version=version, path_prefix=path_prefix
+                )
+            except TypeError as exc:  # msgspec cannot decode into it
+                reason = f"is not a type msgspec can decode: {exc}"
+                raise ValidationError("data_type", reason) from None
+            self._raw_operations[key] = operation
+        return operation
 
 
 PATH_PREFIXES = ("", "/auth", "/global")  # where the vendor's operations live
+MAX_BODY_ITEMS = 10_000  # top-level fields of a raw request's body
 
 
 def _check_settings(
@@ -421,29 +440,50 @@ def _check_settings(
 ) -> None:
     """Client settings that would otherwise fail late (in a header, after the login went out)
     or mislead (a company id that is not a number fails as "no access rights")."""
-    _setting("app_id", app_id)
-    if not company_id.strip().isdigit() or int(company_id) < 1:
-        raise ConfigurationError(f"company_id must be a positive whole number, got {company_id!r}")
-    if not base_url.startswith(("http://", "https://")) or not header_safe(base_url):
-        raise ConfigurationError(
-            f"base_url must start with http:// or https:// (and hold no spaces or control "
-            f"characters), got {base_url!r}"
-        )
-    check.optional(_setting, "lang", lang, max_length=35)
-    check.optional(_setting, "market_token", market_token)
+    _setting(check.header_text, "app_id", app_id)
+    _setting(check.positive_id, "company_id", company_id.strip(), digits=True)
+    _http_url("base_url", base_url)
+    if lang is not None:
+        _setting(check.header_text, "lang", lang, max_length=35)
+    if market_token is not None:
+        _setting(check.header_text, "market_token", market_token)
     if session is not None and not isinstance(session, aiohttp.ClientSession):
         raise ConfigurationError(f"session must be an aiohttp.ClientSession, got {session!r}")
-    if proxy is not None and (
-        not isinstance(proxy, str) or not proxy.startswith(("http://", "https://"))
-    ):
-        raise ConfigurationError(f"proxy must be an http:// or https:// URL, got {proxy!r}")
+    if proxy is not None:
+        _http_url("proxy", proxy)
 
 
-def _setting(name: str, value: str, *, max_length: int = check.MAX_TEXT) -> None:
+def _setting(
+    rule: Callable[Concatenate[str, Any, P], object],
+    name: str,
+    value: Any,
+    /,
+    *args: P.args,
+    **kwargs: P.kwargs,
+) -> None:
+    """``rule(name, value, ...)``, failing as ``ConfigurationError``."""
     try:
-        check.header_text(name, value, max_length=max_length)
+        rule(name, value, *args, **kwargs)
     except ValidationError as exc:
         raise ConfigurationError(str(exc)) from None
+
+
+def _http_url(name: str, value: object) -> None:
+    """An absolute http(s) URL with a host that can be sent as is (no spaces or control
+    characters), refused here rather than failing (and being retried) at send time."""
+    if not isinstance(value, str) or not value.startswith(("http://", "https://")):
+        raise ConfigurationError(f"{name} must be an http:// or https:// URL, got {value!r}")
+    if not check.header_safe(value):
+        raise ConfigurationError(
+            f"{name} must hold visible ASCII characters only (no spaces or control "
+            f"characters), got {value!r}"
+        )
+    try:
+        host = URL(value).host
+    except ValueError as exc:  # an unclosed IPv6 bracket, a port out of range, ...
+        raise ConfigurationError(f"{name} is not a valid URL ({exc}): {value!r}") from None
+    if not host:
+        raise ConfigurationError(f"{name} has no host: {value!r}")
 
 
 def _timeout(field: str, value: object) -> Timeout:
@@ -465,7 +505,7 @@ def _hook(value: object) -> ResponseHook | None:
 
 
 def _retry_policy(base: Retry, max_retries: int | None) -> Retry:
+    """``base`` with ``max_retries``, if given (``Retry`` checks it)."""
     if max_retries is None:
         return base
-    check.integer("max_retries", max_retries, minimum=0)
     return dataclasses.replace(base, max_retries=max_retries)

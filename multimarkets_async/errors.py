@@ -71,6 +71,14 @@ __all__ = [
 class MultiMarketsError(Exception):
     """Base class of every exception raised by this package."""
 
+    def __copy__(self) -> MultiMarketsError:
+        """A shallow copy with the same attributes (the constructors take keyword
+        arguments the default copy would not pass)."""
+        clone = type(self).__new__(type(self), *self.args)
+        clone.__dict__.update(self.__dict__)
+        clone.__cause__, clone.__suppress_context__ = self.__cause__, self.__suppress_context__
+        return clone
+
 
 class ConfigurationError(MultiMarketsError):
     """A required setting (credential, base URL, ...) is missing or malformed."""
@@ -115,6 +123,12 @@ class _RequestError(MultiMarketsError):
             text += f", after {self.attempts} attempts"
         return text + ")"
 
+    def _text(self) -> str:
+        return self._where()
+
+    def __str__(self) -> str:  # written when shown: ``attempts`` is set after construction
+        return self._text()
+
 
 class TransportError(_RequestError):
     """The request failed on the wire.
@@ -139,9 +153,6 @@ class TransportError(_RequestError):
 
     def _text(self) -> str:
         return f"{self._where()}: {self.reason}"
-
-    def __str__(self) -> str:
-        return self._text()
 
 
 class APIConnectionError(TransportError):
@@ -183,9 +194,6 @@ class UndecodableResponseError(_RequestError):
             f"body starts {self.body_excerpt!r}"
         )
 
-    def __str__(self) -> str:
-        return self._text()
-
 
 class RedirectError(_RequestError):
     """The server answered a call with a redirect (``http_status`` 3xx, to ``location``). The
@@ -207,9 +215,6 @@ class RedirectError(_RequestError):
             "proxy in between), and nothing was sent there"
         )
 
-    def __str__(self) -> str:
-        return self._text()
-
 
 class InconsistentListingError(_RequestError):
     """A paged listing's replies contradict each other in a way no walk can work around: the
@@ -224,9 +229,6 @@ class InconsistentListingError(_RequestError):
 
     def _text(self) -> str:
         return f"{self._where()}: inconsistent listing at page {self.page}: {self.reason}"
-
-    def __str__(self) -> str:
-        return self._text()
 
 
 class ExportFileError(MultiMarketsError, OSError):
@@ -260,7 +262,8 @@ class IncompleteExportError(MultiMarketsError):
 class EventStreamError(MultiMarketsError):
     """A Data Push event stream (``client.events(group)``) cannot go on: the push server
     refused the connection for good (a handshake answer other than 401 or a temporary
-    failure), or ``max_reconnects`` reconnects in a row failed. ``group`` names the stream's
+    failure), no first connection could be made within ``connect_deadline``, or
+    ``max_reconnects`` reconnects in a row failed. ``group`` names the stream's
     group; the text never holds the token."""
 
     def __init__(self, reason: str, *, group: str) -> None:
@@ -316,9 +319,6 @@ class APIError(_RequestError):
     def _text(self) -> str:
         status = "" if self.http_status == 200 else f" [HTTP {self.http_status}]"
         return f"{self._where()}: {self.code or '<no code>'}{status} {self.message}".rstrip()
-
-    def __str__(self) -> str:
-        return self._text()
 
     @property
     def retryable(self) -> bool:

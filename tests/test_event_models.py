@@ -388,6 +388,20 @@ def test_mixed_typed_fields() -> None:
     assert data.open_volume == 2.0
 
 
+@pytest.mark.parametrize("event_type", list(EVENT_TYPES))
+def test_an_event_encodes_as_its_frame_without_the_unset_fields(event_type: str) -> None:
+    event = _decoded(event_type)
+    encoded = msgspec.json.encode(event)
+    assert encoded.startswith(b'{"eventType":"%s","data":{' % event_type.encode())
+    data = msgspec.json.decode(encoded)["data"]
+    assert None not in data.values()
+    assert decode_event(encoded) == event
+    assert (
+        msgspec.json.encode(decode_event(b'{"eventType":"kyc"}'))
+        == b'{"eventType":"kyc","data":{}}'
+    )
+
+
 def test_missing_and_extra_fields() -> None:
     event = decode_event('{"eventType": "register", "data": {"id": "5", "brandNew": [1, 2]}}')
     assert isinstance(event, Register)
@@ -455,7 +469,7 @@ def test_dedup_key_tells_updates_apart_and_matches_replays() -> None:
     first = decode_event(_subject_water(1000, 5))
     second = decode_event(_subject_water(2000, 6))
     replay = decode_event(_subject_water(1000, 5))
-    assert dedup_key(first) == ("subject_water_update", "77", 1000)
+    assert dedup_key(first) == ("subject_water_update", "77", 1000, None, None)
     assert dedup_key(first) != dedup_key(second)
     assert dedup_key(first) == dedup_key(replay)
     # the same entity and time under another event type is another event
@@ -464,21 +478,50 @@ def test_dedup_key_tells_updates_apart_and_matches_replays() -> None:
     assert dedup_key(insert) != dedup_key(first)
 
 
-def test_dedup_key_falls_back_to_revision_then_version() -> None:
+def test_dedup_key_holds_update_time_revision_and_version() -> None:
     by_revision = decode_event(b'{"eventType":"kyc","data":{"id":"3","revision":4}}')
-    assert dedup_key(by_revision) == ("kyc", "3", 4)
+    assert dedup_key(by_revision) == ("kyc", "3", None, 4, None)
     by_version = decode_event(b'{"eventType":"subject_update","data":{"id":"3","version":9}}')
-    assert dedup_key(by_version) == ("subject_update", "3", 9)
+    assert dedup_key(by_version) == ("subject_update", "3", None, None, 9)
     both = b'{"eventType":"subject_update","data":{"id":"3","version":9,"updateTime":11}}'
-    assert dedup_key(decode_event(both)) == ("subject_update", "3", 11)
-    # register documents neither: the id alone (a customer registers once)
-    assert dedup_key(_decoded("register")) == ("register", "80", None)
+    assert dedup_key(decode_event(both)) == ("subject_update", "3", 11, None, 9)
+    # register documents none of them: the id alone (a customer registers once)
+    assert dedup_key(_decoded("register")) == ("register", "80", None, None, None)
+
+
+def test_dedup_key_tells_versions_apart_at_one_update_time() -> None:
+    frame = b'{"eventType":"subject_update","data":{"id":"3","updateTime":11,"version":%d}}'
+    first, second = decode_event(frame % 1), decode_event(frame % 2)
+    assert dedup_key(first) != dedup_key(second)
+    assert dedup_key(first) == dedup_key(decode_event(frame % 1))
+
+
+def test_an_update_without_update_time_revision_or_version_is_never_a_replay() -> None:
+    # Nothing tells two states of the entity apart: each is delivered (at least once).
+    for frame in (
+        b'{"eventType":"subject_update","data":{"id":"3","amount":5}}',
+        b'{"eventType":"customer_update","data":{"id":"3","status":2}}',
+        b'{"eventType":"trade_deal","data":{"id":"3"}}',
+    ):
+        assert dedup_key(decode_event(frame)) is None, frame
 
 
 def test_dedup_keys_of_the_samples() -> None:
-    assert dedup_key(_decoded("customer_update")) == ("customer_update", "1", 1640242095735)
-    assert dedup_key(_decoded("deposit")) == ("deposit", "89", 1647310473479)
-    assert dedup_key(_decoded("customer_info_insert")) == ("customer_info_insert", "2813", 0)
+    assert dedup_key(_decoded("customer_update")) == (
+        "customer_update",
+        "1",
+        1640242095735,
+        0,
+        None,
+    )
+    assert dedup_key(_decoded("deposit")) == ("deposit", "89", 1647310473479, 3, None)
+    assert dedup_key(_decoded("customer_info_insert")) == (
+        "customer_info_insert",
+        "2813",
+        None,
+        0,
+        None,
+    )
 
 
 # --------------------------------------------------------------------------- the public surface

@@ -163,6 +163,7 @@ async def test_every_event_exactly_once_through_drops_replays_a_stall_and_expiry
     stats = stream.stats
     assert stats.duplicates_dropped >= sum(1 + r % 7 for r in range(20)) - 7
     assert stats.reconnects >= 22 and stats.stalls == 1 and stats.token_renewals == 1
+    assert stats.pings_sent >= stats.pongs_received > 0
     assert stats.events == len(got) == stats.frames - stats.duplicates_dropped
 
 
@@ -214,6 +215,27 @@ async def test_restarts_are_not_taken_for_a_group_conflict(
     assert "1001" in stream.stats.last_reconnect_reason
 
 
+async def test_a_consumer_cancelled_at_a_checkpoint_loses_no_event(
+    sandbox: Sandbox, client: mm.ManagerClient
+) -> None:
+    # Every 64th event the stream yields to the event loop; a cancellation there must leave
+    # the event in the buffer, not drop it.
+    async with client.events("checkpoint", **QUICK) as stream:
+        sandbox.feed.emit(300)
+        await until(lambda: stream.stats.buffered == 300)
+        got: list[mm.events.Event] = []
+        cancelled = 0
+        for _ in range(400):
+            with anyio.move_on_after(0) as expired:  # a deadline already past
+                got.append(await anext(stream))
+            cancelled += expired.cancelled_caught
+            if len(got) == 300:
+                break
+    assert cancelled >= 4
+    assert got == decoded(sandbox, "checkpoint")
+    assert stream.stats.events == 300
+
+
 # -- refused handshakes --------------------------------------------------------------------
 
 
@@ -245,6 +267,43 @@ async def test_max_reconnects_bounds_the_attempts(
         async with client.events("bounded", max_reconnects=2, **QUICK):
             pytest.fail("entered")
     sandbox.feed.clear_faults()
+
+
+def _refused_url() -> str:
+    """A websocket URL on a local port nothing listens on (connections are refused)."""
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    return f"ws://user:hunter2@127.0.0.1:{port}/ws"
+
+
+async def test_the_first_connection_has_a_deadline(
+    sandbox: Sandbox, client: mm.ManagerClient
+) -> None:
+    started = time.monotonic()
+    with pytest.raises(mm.EventStreamError, match=r"within 0\.6 s") as info:
+        async with client.events("nowhere", push_url=_refused_url(), connect_deadline=0.6, **QUICK):
+            pytest.fail("entered")
+    assert 0.5 < time.monotonic() - started < 3
+    text = str(info.value)
+    assert "cannot connect" in text and info.value.group == "nowhere"
+    assert "hunter2" not in text
+    assert all(token not in text for token in sandbox.issued_tokens)
+    assert stream_tasks() == []
+
+
+async def test_the_first_connection_deadline_defaults_to_the_total_timeout(
+    sandbox: Sandbox,
+) -> None:
+    settings = sandbox.credentials() | {"timeout": mm.Timeout(total=0.5)}
+    async with mm.ManagerClient(**settings) as client:
+        assert client.events("g").connect_deadline == 0.5
+        with pytest.raises(mm.EventStreamError, match=r"within 0\.5 s"):
+            async with client.events("nowhere", push_url=_refused_url(), **QUICK):
+                pytest.fail("entered")
+    assert mm.ManagerClient(**sandbox.credentials()).events("g").connect_deadline == 60
 
 
 async def test_refused_credentials_end_the_stream(sandbox: Sandbox) -> None:
@@ -406,6 +465,26 @@ async def test_unknown_events_pass_through(sandbox: Sandbox, client: mm.ManagerC
     assert isinstance(got[0], Unknown) and stream.stats.filtered == 20
 
 
+async def test_types_keeps_frames_of_its_types_that_do_not_fit(
+    sandbox: Sandbox, client: mm.ManagerClient
+) -> None:
+    publish = sandbox.backoffice.feed.log.publish
+    async with client.events("unfit", types=["deposit"], **QUICK) as stream:
+        publish("register", {"id": "1", "createTime": "not a number"})  # another type: dropped
+        publish("deposit", {"id": "2", "actualAmount": "lots"})  # kept, as Unknown
+        publish("brand_new_event", {"id": "3"})  # Unknown not asked for: dropped
+        sandbox.feed.emit(50)
+        wanted = [
+            e
+            for e in decoded(sandbox, "unfit")
+            if isinstance(e, Deposit) or (isinstance(e, Unknown) and e.event_type == "deposit")
+        ]
+        got = await take(stream, len(wanted))
+    assert isinstance(got[0], Unknown) and got[0].event_type == "deposit"
+    assert got == wanted
+    assert stream.stats.filtered == 53 - len(wanted)
+
+
 # -- closing -------------------------------------------------------------------------------
 
 
@@ -486,6 +565,8 @@ async def test_closing_the_client_ends_open_streams(sandbox: Sandbox) -> None:
         ({"push_url": "ws://[::1/ws"}, "push_url"),
         ({"dedup_window": -1}, "dedup_window"),
         ({"buffer": 0}, "buffer"),
+        ({"connect_deadline": 0}, "connect_deadline"),
+        ({"connect_deadline": "5"}, "connect_deadline"),
         ({"types": ["registr"]}, "types"),
         ({"types": [int]}, "types"),
         ({"types": []}, "types"),
@@ -499,6 +580,25 @@ async def test_arguments_are_checked_before_connecting(
         client.events(**settings)
     assert info.value.field == field
     assert sandbox.calls[AUTH] == 0 and not sandbox.feed.groups
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://user:hunter2@push.example/ws?key=sesame",  # not ws://
+        "ws://user:hunter2@push.example/w s?key=sesame",  # a space
+        "ws://user:hunter2@push.example/ws?key=sesame\n",  # a control character
+        "user:hunter2@push.example/ws?key=sesame",  # no scheme
+    ],
+)
+async def test_a_refused_push_url_never_shows_its_credentials(
+    client: mm.ManagerClient, url: str
+) -> None:
+    with pytest.raises(mm.ValidationError) as info:
+        client.events("g", push_url=url)
+    assert info.value.field == "push_url"
+    assert "hunter2" not in str(info.value) and "sesame" not in str(info.value)
+    assert "push.example" in str(info.value)
 
 
 async def test_push_url_defaults(

@@ -374,3 +374,81 @@ async def test_the_user_agent_and_token_reach_the_server() -> None:
         assert time.monotonic() - started < 5
     business = [s for s in server.requests if s.path.endswith("groupList")]
     assert business[0].headers["token"] == TOKEN
+
+
+# -- settings and raw requests refused before anything is sent --------------------------------
+
+
+@pytest.mark.parametrize(
+    "setting",
+    [
+        {"company_id": "²"},  # a digit to str.isdigit, not a number to int()
+        {"company_id": "١٢٣"},  # Arabic-Indic digits
+        {"company_id": str(2**63)},  # beyond the API's int64
+        {"base_url": "http://[::1/openapi-b"},
+        {"base_url": "http://127.0.0.1:99999/openapi-b"},
+        {"base_url": "http://127.0.0.1:1/open api-b"},
+        {"base_url": "http:///openapi-b"},
+        {"base_url": "http://bücher.example/openapi-b"},
+        {"proxy": "http://[::1"},
+        {"proxy": "http://127.0.0.1:99999"},
+        {"proxy": "http://proxy .example:8080"},
+        {"proxy": "ftp://127.0.0.1:21"},
+    ],
+)
+async def test_malformed_settings_are_refused_at_construction(setting: dict[str, str]) -> None:
+    async with serve() as server:
+        with pytest.raises(mm.ConfigurationError):
+            mm.ManagerClient(**(server.credentials() | setting))
+    assert server.requests == []
+
+
+async def test_a_company_id_with_surrounding_spaces_is_still_taken() -> None:
+    async with serve() as server:
+        client = mm.ManagerClient(**(server.credentials() | {"company_id": " 42 "}))
+        assert client.company_id == "42"
+        await client.aclose()
+
+
+async def test_request_writes_amounts_as_exact_decimal_strings() -> None:
+    async with serve() as server, mm.ManagerClient(**server.credentials()) as client:
+        await client.request("a.b.C.d", {"amount": mm.Amount("1.50")}, write=False)
+    assert server.requests[-1].body == b'{"amount":"1.50"}'
+
+
+@pytest.mark.parametrize(
+    ("arguments", "field"),
+    [
+        ({"body": {"a": object()}}, "body"),
+        ({"body": {"a": {1, 2}.__iter__()}}, "body"),
+        ({"body": [("a", 1)]}, "body"),
+        ({"body": "{}"}, "body"),
+        ({"data_type": 5}, "data_type"),
+        ({"data_type": [int]}, "data_type"),
+        ({"data_type": "NotAType"}, "data_type"),
+    ],
+)
+async def test_request_refuses_a_body_or_data_type_it_cannot_use_before_sending(
+    arguments: dict[str, object], field: str
+) -> None:
+    async with serve() as server, mm.ManagerClient(**server.credentials()) as client:
+        with pytest.raises(mm.ValidationError) as caught:
+            await client.request("a.b.C.d", **arguments)  # type: ignore[arg-type]
+    assert caught.value.field == field
+    assert server.requests == []
+
+
+async def test_request_options_apply_to_that_call_only() -> None:
+    async def slow(request: web.Request) -> web.StreamResponse:
+        await anyio.sleep(0.5)
+        return json_reply(envelope([]))
+
+    async with serve(slow) as server, mm.ManagerClient(**server.credentials()) as client:
+        with anyio.fail_after(5), pytest.raises(mm.APITimeoutError) as caught:
+            await client.request(
+                "a.b.C.d", {}, write=False, timeout=mm.Timeout(read=0.05), max_retries=1
+            )
+        assert caught.value.attempts == 2
+        assert await client.request("a.b.C.d", {}, write=False) == []
+    with pytest.raises(mm.ValidationError):
+        await mm.ManagerClient(**server.credentials()).request("a.b.C.d", max_retries=-1)

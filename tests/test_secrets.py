@@ -78,3 +78,17 @@ def test_secret_wrapper_hides_its_value() -> None:
     assert "hunter2" not in repr(secret) and "hunter2" not in str(secret)
     assert "hunter2" not in f"{secret}"
     assert secret.reveal() == "hunter2"
+
+
+def test_a_request_being_sent_never_shows_its_token_or_body_in_repr() -> None:
+    from multimarkets_async._auth import AUTH
+    from multimarkets_async._dialect import Identity, Request
+    from multimarkets_async._operation import op
+
+    secret = "tok-SECRET-123"
+    body = b'{"appSecret":"app-SECRET-456"}'
+    for operation in (op("a.b.C.d", object), AUTH, op("a.b.C.q", object, transport="quote-query")):
+        request = Request(operation, body, secret, "mm-trace", Identity("1", None))
+        outgoing = operation.dialect.outgoing(request)
+        for shown in (repr(request), repr(outgoing)):
+            assert "SECRET" not in shown, shown

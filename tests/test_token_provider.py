@@ -116,7 +116,7 @@ async def test_a_failed_login_is_shared_until_the_cooldown_ends() -> None:
     for _ in range(5):
         with pytest.raises(RuntimeError) as caught:
             await tokens.get()
-        assert caught.value is failure  # the same error, no new login
+        assert caught.value.args == failure.args  # the same error (a copy), no new login
     assert login.calls == 1
     clock.now += COOLDOWN / 2
     with pytest.raises(RuntimeError):
@@ -164,3 +164,22 @@ async def test_the_token_never_shows_in_repr() -> None:
     await tokens.get()
     assert "token-1" not in repr(tokens)
     assert repr(tokens) == "<TokenProvider token=set>"
+
+
+async def test_each_caller_in_the_cooldown_gets_its_own_copy_of_the_failure() -> None:
+    login = FakeLogin()
+    tokens = provider(login)
+    login.failure = mm.ServiceUnavailableError("G500", biz_type="auth", trace="t-1")
+    caught: list[mm.ServiceUnavailableError] = []
+    for _ in range(3):
+        with pytest.raises(mm.ServiceUnavailableError) as info:
+            await tokens.get()
+        caught.append(info.value)
+        info.value.attempts = 7  # what the pipeline does to the error it raises
+    assert login.calls == 1
+    assert len({id(error) for error in caught}) == 3
+    assert [error.attempts for error in caught] == [7, 7, 7]
+    with pytest.raises(mm.ServiceUnavailableError) as info:
+        await tokens.get()
+    assert info.value.attempts == 1 and "after 7 attempts" not in str(info.value)
+    assert (info.value.code, info.value.trace) == ("G500", "t-1")

@@ -28,7 +28,8 @@ The model:
   account / ledger events and a code (str) in position events.
 
 Delivery is at-least-once with no event id: :func:`dedup_key` gives
-``(event_type, data.id, update_time | revision | version)`` to drop replays.
+``(event_type, data.id, update_time, revision, version)`` to drop replays (``None``, never
+dropped, when nothing tells two states of the entity apart).
 """
 
 from ._decode import DedupKey, decode_event, dedup_key

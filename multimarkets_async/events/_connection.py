@@ -34,6 +34,8 @@ import anyio
 from anyio.streams.memory import MemoryObjectSendStream
 
 if TYPE_CHECKING:
+    from ._stream import StreamStats
+
     WebSocket = aiohttp.ClientWebSocketResponse[Any]
 
 PING = "ping"
@@ -140,17 +142,6 @@ class Ended:
     seconds: float = 0.0  # how long it lasted
 
 
-class Counters:
-    """What the connections of one stream saw (the stream's stats read them)."""
-
-    __slots__ = ("frames", "pings", "pongs")
-
-    def __init__(self) -> None:
-        self.frames = 0
-        self.pings = 0
-        self.pongs = 0
-
-
 class Link:
     """Runs one open connection until it ends; see the module's docstring."""
 
@@ -163,7 +154,7 @@ class Link:
         heartbeat: float,
         silence: float,
         close_timeout: float,
-        counters: Counters,
+        stats: StreamStats,
     ) -> None:
         self._socket = socket
         self._handle = handle
@@ -171,7 +162,7 @@ class Link:
         self._heartbeat = heartbeat
         self._silence = silence
         self._close_timeout = close_timeout
-        self._counters = counters
+        self._stats = stats  # the stream's: frames, pings_sent, pongs_received counted here
         self._last = time.monotonic()  # when the last frame or pong arrived
         self._blocked = False  # the reader waits for room in the stream
         self._heard = False
@@ -194,7 +185,7 @@ class Link:
         return ended
 
     async def _read(self) -> Ended:
-        socket, handle, counters = self._socket, self._handle, self._counters
+        socket, handle, stats = self._socket, self._handle, self._stats
         send_nowait, send = self._send.send_nowait, self._send.send
         monotonic = time.monotonic
         text, binary = aiohttp.WSMsgType.TEXT, aiohttp.WSMsgType.BINARY
@@ -207,10 +198,15 @@ class Link:
                 frame = message.data
                 if len(frame) <= 4 and frame in _HEARTBEAT_FRAMES:
                     continue  # a heartbeat answered as text: not an event
-                counters.frames += 1
+                stats.frames += 1
                 event = handle(frame)
                 if event is None:
                     continue
+                # The stream is closed only once this reader has stopped (its receiving end
+                # by the stream's close, after cancelling and awaiting the reader; its sending
+                # end when the reader has returned): neither can fail with Broken- or
+                # ClosedResourceError. If one ever did, it would end the stream (terminal),
+                # from either call alike, rather than lead to a reconnect.
                 try:
                     send_nowait(event)
                 except anyio.WouldBlock:
@@ -222,12 +218,10 @@ class Link:
                     finally:
                         self._blocked = False
                         self._last = monotonic()
-                except (anyio.BrokenResourceError, anyio.ClosedResourceError):
-                    return Ended("the stream was closed")
             elif kind is aiohttp.WSMsgType.PONG:
                 self._last = monotonic()
                 self._heard = True
-                counters.pongs += 1
+                stats.pongs_received += 1
             elif kind is aiohttp.WSMsgType.PING:
                 self._last = monotonic()
                 self._heard = True
@@ -249,7 +243,7 @@ class Link:
 
     async def _keep(self, reader: anyio.CancelScope) -> None:
         """Send heartbeats; end the connection when it has been silent too long."""
-        socket, counters = self._socket, self._counters
+        socket, stats = self._socket, self._stats
         heartbeat, silence = self._heartbeat, self._silence
         monotonic = time.monotonic
         next_ping = due = self._last  # the connection's start: the keeper is due then
@@ -267,7 +261,7 @@ class Link:
                 with anyio.move_on_after(silence):
                     try:
                         await socket.send_str(PING)
-                        counters.pings += 1
+                        stats.pings_sent += 1
                     except (aiohttp.ClientError, ConnectionError, RuntimeError):
                         pass  # the connection is going: the reader will see it end
                 now = monotonic()

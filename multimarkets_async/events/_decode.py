@@ -7,16 +7,26 @@ from typing import Any
 
 import msgspec
 
-from ._types import Event, KnownEvent, Unknown
+from ._types import EVENT_TYPES, Event, KnownEvent, Unknown
 
 # ``Event`` and ``Unknown`` are re-exported for the stream module, which imports them from here.
 __all__ = ["DedupKey", "Event", "Unknown", "decode_event", "dedup_key"]
 
 log = logging.getLogger("multimarkets_async.events")
 
-DedupKey = tuple[str, str, Any]
-"""``(event_type, data.id, version)``; ``version`` is ``update_time``, ``revision`` or ``version``
-(the first present) or ``None``."""
+DedupKey = tuple[str, str, Any, Any, Any]
+"""``(event_type, data.id, update_time, revision, version)`` (each of the last three ``None`` when
+absent)."""
+
+_VERSIONS = ("update_time", "revision", "version")
+
+# Types whose data documents none of ``_VERSIONS`` (``register``): an entity has one such event
+# (a customer registers once), so the id alone tells a replay.
+_ONCE = frozenset(
+    name
+    for name, cls in EVENT_TYPES.items()
+    if not set(_VERSIONS) & set(type(cls().data).__struct_fields__)
+)
 
 # One decoder for the whole tagged union; ``strict=False`` lets numeric strings fill int fields
 # and integral floats fill int fields (the vendor drifts between them).
@@ -68,10 +78,12 @@ def decode_event(frame: bytes | str) -> Event:
 def dedup_key(event: Event) -> DedupKey | None:
     """The identity of one delivery of an entity's state, for dropping replays.
 
-    ``(event_type, data.id, v)`` where ``v`` is the first of ``data.update_time``,
-    ``data.revision``, ``data.version`` that is present (``None`` if none is). A replayed copy has
-    the same key; two updates of one entity differ in ``v``. ``None`` — cannot be de-duplicated —
-    for :class:`Unknown` and for events whose ``data`` has no ``id``.
+    ``(event_type, data.id, data.update_time, data.revision, data.version)`` (``None`` for those
+    absent). A replayed copy has the same key; two updates of one entity differ in at least one of
+    the last three. ``None`` — cannot be de-duplicated, always delivered — for :class:`Unknown`,
+    for events whose ``data`` has no ``id``, and for events with none of ``update_time``,
+    ``revision`` and ``version`` (nothing tells two states of the entity apart), except for the
+    types that have none of them at all (``register``: once per entity, keyed on the id).
     """
     if isinstance(event, Unknown):
         return None
@@ -79,9 +91,10 @@ def dedup_key(event: Event) -> DedupKey | None:
     entity_id = data.id
     if entity_id is None:
         return None
-    version = getattr(data, "update_time", None)
-    if version is None:
-        version = getattr(data, "revision", None)
-        if version is None:
-            version = getattr(data, "version", None)
-    return (event.event_type, entity_id, version)
+    update_time = getattr(data, "update_time", None)
+    revision = getattr(data, "revision", None)
+    version = getattr(data, "version", None)
+    event_type = event.event_type
+    if update_time is None and revision is None and version is None and event_type not in _ONCE:
+        return None
+    return (event_type, entity_id, update_time, revision, version)

@@ -21,16 +21,6 @@ class DedupWindow:
         self._size = size
         self._keys: OrderedDict[Hashable, None] = OrderedDict()
 
-    def __len__(self) -> int:
-        return len(self._keys)
-
-    def __repr__(self) -> str:
-        return f"<DedupWindow {len(self._keys)}/{self._size} keys>"
-
-    @property
-    def size(self) -> int:
-        return self._size
-
     def seen(self, key: Hashable) -> bool:
         keys = self._keys
         if key in keys:

@@ -9,19 +9,19 @@ over a connection that heals itself.
 
 ``__aenter__`` opens the stream's own task group and starts the background reader in it, then
 waits for the first connection (a new group starts at "now": events emitted before it are not
-the group's). The reader runs connection after connection (``_connection.Link``) and puts the
-events in a bounded memory stream the consumer's ``async for`` takes them from. Whatever ends a
-connection (a drop, a server restart, a stall, a refused handshake) leads to a reconnect after
-a full-jitter backoff wait; the consumer sees it only in :attr:`EventStream.stats` and in one
-info log line per reconnect. What cannot be healed ends the stream with a typed error, raised
-by the consumer's ``async for`` once the events received before it are consumed.
+the group's), at most ``connect_deadline`` seconds (then ``EventStreamError``). The reader runs
+connection after connection (``_connection.Link``) and puts the events in a bounded memory
+stream the consumer's ``async for`` takes them from. Whatever ends a connection (a drop, a
+server restart, a stall, a refused handshake) leads to a reconnect after a full-jitter backoff
+wait; the consumer sees it only in :attr:`EventStream.stats` and in one info log line per
+reconnect. What cannot be healed ends the stream with a typed error, raised by the consumer's
+``async for`` once the events received before it are consumed.
 """
 
 from __future__ import annotations
 
 import copy
 import logging
-import math
 import time
 import typing
 from collections.abc import Awaitable, Callable, Collection
@@ -51,7 +51,6 @@ from ._connection import (
     RETRYABLE_HANDSHAKE_STATUSES,
     BadAddress,
     ConnectFailed,
-    Counters,
     HandshakeRefused,
     Link,
     open_socket,
@@ -66,9 +65,13 @@ DEFAULT_RECONNECT = Retry(base=0.5, cap=30.0)
 """Reconnect waits: full jitter, from up to 0.5 s doubling to up to 30 s."""
 
 DEFAULT_BUFFER = 1000
+DEFAULT_CONNECT_DEADLINE = 60.0
+"""Seconds ``__aenter__`` waits for the first connection when neither ``connect_deadline`` nor
+the client's ``Timeout.total`` says."""
 MAX_BUFFER = 1_000_000
 MAX_DEDUP_WINDOW = 100_000_000
 MAX_GROUP = 128
+MAX_URL = 2048
 
 QUICK_CLOSE = 5.0
 """A server close this soon after connecting counts towards a suspected group conflict."""
@@ -144,12 +147,10 @@ class StreamOptions:
     max_reconnects: int | None
     dedup_window: int
     buffer: int
+    connect_deadline: float  # seconds entering the stream waits for the first connection
 
 
 # -- argument checks -----------------------------------------------------------------------
-
-
-EVENT_CLASSES: dict[str, type[Any]] = dict(EVENT_TYPES)
 
 
 def stream_options(
@@ -163,24 +164,31 @@ def stream_options(
     max_reconnects: object,
     dedup_window: object,
     buffer: object,
+    connect_deadline: object = None,
 ) -> StreamOptions:
     """Check ``client.events()``'s arguments (``ValidationError`` naming the argument)."""
     check.header_text("group", group, max_length=MAX_GROUP)
     assert isinstance(group, str)
-    if not isinstance(url, str) or not url.startswith(("ws://", "wss://")):
+    if not isinstance(url, str):
         raise ValidationError("push_url", f"must be a ws:// or wss:// URL, got {url!r}")
-    check.header_text("push_url", url, max_length=2048)
+    if not url.startswith(("ws://", "wss://")):
+        raise ValidationError("push_url", f"must be a ws:// or wss:// URL, got {_shown_url(url)!r}")
+    try:
+        check.header_text("push_url", url, max_length=MAX_URL)
+    except ValidationError:
+        raise ValidationError(
+            "push_url",
+            f"must be 1 to {MAX_URL} visible ASCII characters (no spaces or control characters), "
+            f"got {_shown_url(url)!r}",
+        ) from None
     try:
         host = URL(url).host
     except (ValueError, TypeError):
         host = None
     if not host:
         raise ValidationError("push_url", f"is not a usable URL: {_shown_url(url)}")
-    for name, value in (("heartbeat", heartbeat), ("silence", silence)):
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            raise ValidationError(name, f"must be seconds (a number), got {value!r}")
-        if not math.isfinite(value) or value <= 0:
-            raise ValidationError(name, f"must be a positive number of seconds, got {value}")
+    check.seconds("heartbeat", heartbeat)
+    check.seconds("silence", silence)
     assert isinstance(heartbeat, int | float) and isinstance(silence, int | float)
     if silence <= heartbeat:
         raise ValidationError(
@@ -197,6 +205,7 @@ def stream_options(
     check.optional(check.integer, "max_reconnects", max_reconnects, minimum=0)
     check.integer("dedup_window", dedup_window, minimum=0, maximum=MAX_DEDUP_WINDOW)
     check.integer("buffer", buffer, minimum=1, maximum=MAX_BUFFER)
+    deadline = check.seconds("connect_deadline", connect_deadline, optional=True)
     return StreamOptions(
         group=group,
         url=url,
@@ -207,6 +216,7 @@ def stream_options(
         max_reconnects=typing.cast("int | None", max_reconnects),
         dedup_window=typing.cast(int, dedup_window),
         buffer=typing.cast(int, buffer),
+        connect_deadline=DEFAULT_CONNECT_DEADLINE if deadline is None else float(deadline),
     )
 
 
@@ -222,23 +232,21 @@ def _check_types(types: object) -> frozenset[type[Any]] | None:
     classes: set[type[Any]] = set()
     for item in types:
         if isinstance(item, str):
-            cls = EVENT_CLASSES.get(item)
+            cls = EVENT_TYPES.get(item)
             if cls is None:
                 raise ValidationError(
                     "types",
-                    f"unknown event type {item!r}: use one of {', '.join(sorted(EVENT_CLASSES))}, "
+                    f"unknown event type {item!r}: use one of {', '.join(sorted(EVENT_TYPES))}, "
                     "or mm.events.Unknown for types this version does not know",
                 )
             classes.add(cls)
-        elif item is Unknown or (isinstance(item, type) and item in EVENT_CLASSES.values()):
+        elif item is Unknown or (isinstance(item, type) and item in EVENT_TYPES.values()):
             classes.add(item)
         else:
             raise ValidationError(
                 "types", f"must hold event type names or event classes, got {item!r}"
             )
-    if not classes:
-        raise ValidationError("types", "must name at least one event type (or be None)")
-    return frozenset(classes)
+    return frozenset(classes)  # not empty: check.collection wants 1 item or more
 
 
 def push_url_for(base_url: str) -> str:
@@ -249,12 +257,19 @@ def push_url_for(base_url: str) -> str:
 
 
 def _shown_url(url: str) -> str:
-    """``url`` without credentials or query (never shown)."""
+    """``url`` without credentials, query or fragment (never shown), at most 100 characters."""
     try:
-        return str(URL(url).with_user(None).with_query(None).with_fragment(None))
+        parsed = URL(url)
+        if not parsed.absolute:
+            raise ValueError(url)
+        shown = str(parsed.with_user(None).with_query(None).with_fragment(None))
     except (ValueError, TypeError):
-        scheme, _, rest = url.partition("://")
-        return f"{scheme}://{rest.rsplit('@', 1)[-1].split('?', 1)[0]}"
+        scheme, separator, rest = url.partition("://")
+        if not separator:
+            scheme, rest = "", url
+        rest = rest.rsplit("@", 1)[-1].split("?", 1)[0].split("#", 1)[0]
+        shown = f"{scheme}{separator}{rest}"
+    return shown if len(shown) <= 100 else shown[:97] + "..."
 
 
 # -- the stream ----------------------------------------------------------------------------
@@ -268,7 +283,6 @@ class EventStream:
         self._host = host
         self._options = options
         self._stats = StreamStats()
-        self._counters = Counters()
         self._window = DedupWindow(options.dedup_window)
         self._group: anyio.abc.TaskGroup | None = None
         self._scope = anyio.CancelScope()  # the background reader's
@@ -309,13 +323,14 @@ class EventStream:
         return _shown_url(self._options.url)
 
     @property
+    def connect_deadline(self) -> float:
+        """Seconds entering the stream waits for the first connection."""
+        return self._options.connect_deadline
+
+    @property
     def stats(self) -> StreamStats:
         """A snapshot of what the stream has done so far."""
         stats = copy.copy(self._stats)
-        counters = self._counters
-        stats.frames = counters.frames
-        stats.pings_sent = counters.pings
-        stats.pongs_received = counters.pongs
         receive = self._receive
         if receive is not None and not self._done:
             stats.buffered = receive.statistics().current_buffer_used
@@ -339,11 +354,21 @@ class EventStream:
         await task_group.__aenter__()
         self._group = task_group
         task_group.start_soon(self._run)
+        deadline = self._options.connect_deadline
         try:
-            await self._ready.wait()  # the first connection, or what stopped it
+            with anyio.move_on_after(deadline):
+                await self._ready.wait()  # the first connection, or what stopped it
         except BaseException:
             await self._shut()
             raise
+        if not self._ready.is_set():
+            reason = self._stats.last_reconnect_reason or "no answer from the push server"
+            await self._shut()
+            raise EventStreamError(
+                f"no connection to the push server within {deadline:g} s; the last attempt: "
+                f"{reason}",
+                group=group,
+            )
         if self._error is not None and self._stats.connects == 0:
             error = self._error
             await self._shut()
@@ -404,20 +429,18 @@ class EventStream:
             raise RuntimeError(
                 "use the stream in `async with client.events(group) as stream:` first"
             )
-        try:
-            event = receive.receive_nowait()
-            self._handed += 1
-            if self._handed >= CHECKPOINT_EVERY:  # let cancellation and other tasks in
-                self._handed = 0
-                await anyio.lowlevel.checkpoint()
-        except anyio.WouldBlock:
+        self._handed += 1
+        if self._handed >= CHECKPOINT_EVERY:
+            # Let cancellation and other tasks in, before an event is taken: a cancellation
+            # here leaves it in the buffer.
             self._handed = 0
+            await anyio.lowlevel.checkpoint()
+        try:
             try:
-                event = await receive.receive()
-            except anyio.EndOfStream:
-                raise self._end() from None
-            except anyio.ClosedResourceError:
-                raise StopAsyncIteration from None
+                event = receive.receive_nowait()
+            except anyio.WouldBlock:
+                self._handed = 0
+                event = await receive.receive()  # cancellable: then nothing was taken
         except anyio.EndOfStream:
             raise self._end() from None
         except anyio.ClosedResourceError:
@@ -439,9 +462,7 @@ class EventStream:
         try:
             with self._scope:
                 await self._connections()
-        except MultiMarketsError as exc:
-            error = exc
-        except Exception as exc:  # a bug: still end the consumer's loop with it
+        except Exception as exc:  # MultiMarketsError; or a bug: still end the consumer's loop
             error = exc
         finally:
             self._stats.connected = False
@@ -516,8 +537,6 @@ class EventStream:
                 ) from None
             except ConnectFailed as failed:
                 reason = f"cannot connect: {failed.reason}"
-            except ClientClosedError:
-                raise
             except MultiMarketsError as error:  # the login the handshake needed
                 if not may_succeed_again(error):
                     raise
@@ -535,7 +554,7 @@ class EventStream:
                         heartbeat=options.heartbeat,
                         silence=options.silence,
                         close_timeout=CLOSE_TIMEOUT,
-                        counters=self._counters,
+                        stats=stats,
                     ).run()
                 finally:
                     stats.connected = False
@@ -590,12 +609,18 @@ class EventStream:
         delivered already."""
         options, stats = self._options, self._stats
         classes = options.types
+        # An Unknown frame of a kept type (its data did not fit the model) is kept too.
+        names = frozenset(cls.event_type for cls in classes or () if cls is not Unknown)
         seen = self._window.seen
         decode, key_of = decode_event, dedup_key
 
         def handle(frame: bytes | str) -> Event | None:
             event = decode(frame)
-            if classes is not None and type(event) not in classes:
+            if (
+                classes is not None
+                and type(event) not in classes
+                and not (type(event) is Unknown and event.event_type in names)
+            ):
                 stats.filtered += 1
                 return None
             key = key_of(event)

@@ -88,8 +88,11 @@ def scaled_amount(value: int | None, digits: int | None) -> Decimal | None:
     return Decimal(value).scaleb(-digits)
 
 
-class EventData(msgspec.Struct, rename="camel", frozen=True, kw_only=True, gc=False):
-    """Base of the per-event ``data`` Structs: the entity ``id`` (always a string)."""
+class EventData(
+    msgspec.Struct, rename="camel", frozen=True, kw_only=True, gc=False, omit_defaults=True
+):
+    """Base of the per-event ``data`` Structs: the entity ``id`` (always a string). Encoded,
+    fields that are ``None`` are left out (the server did not send them)."""
 
     id: _Id | None = None
 
@@ -547,135 +550,126 @@ class WithdrawData(EventData, frozen=True):
 # --------------------------------------------------------------------------- events
 
 
-class _EventBase(msgspec.Struct, frozen=True, kw_only=True, gc=False, tag_field="eventType"):
-    """Base of the tagged event Structs (tag field ``eventType``)."""
+class _EventBase(
+    msgspec.Struct,
+    frozen=True,
+    kw_only=True,
+    gc=False,
+    omit_defaults=True,
+    tag_field="eventType",
+):
+    """Base of the tagged event Structs (tag field ``eventType``): ``msgspec.json.encode(event)``
+    gives ``{"eventType": ..., "data": {...}}`` with the fields that are set."""
 
     event_type: ClassVar[str]
+    """The ``eventType`` (the struct's tag, set on each class below)."""
 
 
 class Register(_EventBase, frozen=True, tag="register"):
     """``register``: a customer registered."""
 
-    event_type: ClassVar[str] = "register"
     data: RegisterData = msgspec.field(default_factory=RegisterData)
 
 
 class CustomerUpdate(_EventBase, frozen=True, tag="customer_update"):
     """``customer_update``: a customer changed."""
 
-    event_type: ClassVar[str] = "customer_update"
     data: CustomerUpdateData = msgspec.field(default_factory=CustomerUpdateData)
 
 
 class CustomerInfoInsert(_EventBase, frozen=True, tag="customer_info_insert"):
     """``customer_info_insert``: a customer detail row was created."""
 
-    event_type: ClassVar[str] = "customer_info_insert"
     data: CustomerInfoData = msgspec.field(default_factory=CustomerInfoData)
 
 
 class CustomerInfoUpdate(_EventBase, frozen=True, tag="customer_info_update"):
     """``customer_info_update``: a customer detail row changed."""
 
-    event_type: ClassVar[str] = "customer_info_update"
     data: CustomerInfoData = msgspec.field(default_factory=CustomerInfoData)
 
 
 class Kyc(_EventBase, frozen=True, tag="kyc"):
     """``kyc``: a KYC level was approved."""
 
-    event_type: ClassVar[str] = "kyc"
     data: KycData = msgspec.field(default_factory=KycData)
 
 
 class OpenAccount(_EventBase, frozen=True, tag="open_account"):
     """``open_account``: a trading account was opened."""
 
-    event_type: ClassVar[str] = "open_account"
     data: AccountData = msgspec.field(default_factory=AccountData)
 
 
 class AccountUpdate(_EventBase, frozen=True, tag="account_update"):
     """``account_update``: a trading account changed."""
 
-    event_type: ClassVar[str] = "account_update"
     data: AccountData = msgspec.field(default_factory=AccountData)
 
 
 class SubjectInsert(_EventBase, frozen=True, tag="subject_insert"):
     """``subject_insert``: a balance bucket was created."""
 
-    event_type: ClassVar[str] = "subject_insert"
     data: SubjectData = msgspec.field(default_factory=SubjectData)
 
 
 class SubjectUpdate(_EventBase, frozen=True, tag="subject_update"):
     """``subject_update``: a balance bucket changed."""
 
-    event_type: ClassVar[str] = "subject_update"
     data: SubjectData = msgspec.field(default_factory=SubjectData)
 
 
 class SubjectWaterInsert(_EventBase, frozen=True, tag="subject_water_insert"):
     """``subject_water_insert``: a ledger entry was created."""
 
-    event_type: ClassVar[str] = "subject_water_insert"
     data: SubjectWaterData = msgspec.field(default_factory=SubjectWaterData)
 
 
 class SubjectWaterUpdate(_EventBase, frozen=True, tag="subject_water_update"):
     """``subject_water_update``: a ledger entry changed."""
 
-    event_type: ClassVar[str] = "subject_water_update"
     data: SubjectWaterData = msgspec.field(default_factory=SubjectWaterData)
 
 
 class PositionInsert(_EventBase, frozen=True, tag="position_insert"):
     """``position_insert``: a position was opened."""
 
-    event_type: ClassVar[str] = "position_insert"
     data: PositionData = msgspec.field(default_factory=PositionData)
 
 
 class PositionUpdate(_EventBase, frozen=True, tag="position_update"):
     """``position_update``: a position changed."""
 
-    event_type: ClassVar[str] = "position_update"
     data: PositionData = msgspec.field(default_factory=PositionData)
 
 
 class PositionDelete(_EventBase, frozen=True, tag="position_delete"):
     """``position_delete``: a position was removed."""
 
-    event_type: ClassVar[str] = "position_delete"
     data: PositionData = msgspec.field(default_factory=PositionData)
 
 
 class TradeDeal(_EventBase, frozen=True, tag="trade_deal"):
     """``trade_deal``: an execution (not the REST ``multimarkets_async.TradeDeal`` model)."""
 
-    event_type: ClassVar[str] = "trade_deal"
     data: TradeDealData = msgspec.field(default_factory=TradeDealData)
 
 
 class Deposit(_EventBase, frozen=True, tag="deposit"):
     """``deposit``: a deposit succeeded (or its proposal changed)."""
 
-    event_type: ClassVar[str] = "deposit"
     data: DepositData = msgspec.field(default_factory=DepositData)
 
 
 class AccountAdjust(_EventBase, frozen=True, tag="account_adjust"):
     """``account_adjust``: a balance adjustment proposal."""
 
-    event_type: ClassVar[str] = "account_adjust"
     data: AccountAdjustData = msgspec.field(default_factory=AccountAdjustData)
 
 
 class Withdraw(_EventBase, frozen=True, tag="withdraw"):
     """``withdraw``: a withdrawal proposal was created or updated."""
 
-    event_type: ClassVar[str] = "withdraw"
     data: WithdrawData = msgspec.field(default_factory=WithdrawData)
 
 
@@ -717,27 +711,32 @@ Event: TypeAlias = KnownEvent | Unknown
 """Anything :func:`~multimarkets_async.events.decode_event` returns: a known event or
 :class:`Unknown`. Use it in ``match`` with class patterns (``case Register(data=d):``)."""
 
-EVENT_TYPES: dict[str, type[KnownEvent]] = {
-    cls.event_type: cls
-    for cls in (
-        Register,
-        CustomerUpdate,
-        CustomerInfoInsert,
-        CustomerInfoUpdate,
-        Kyc,
-        OpenAccount,
-        AccountUpdate,
-        SubjectInsert,
-        SubjectUpdate,
-        SubjectWaterInsert,
-        SubjectWaterUpdate,
-        PositionInsert,
-        PositionUpdate,
-        PositionDelete,
-        TradeDeal,
-        Deposit,
-        AccountAdjust,
-        Withdraw,
-    )
-}
+_EVENT_CLASSES: tuple[type[KnownEvent], ...] = (
+    Register,
+    CustomerUpdate,
+    CustomerInfoInsert,
+    CustomerInfoUpdate,
+    Kyc,
+    OpenAccount,
+    AccountUpdate,
+    SubjectInsert,
+    SubjectUpdate,
+    SubjectWaterInsert,
+    SubjectWaterUpdate,
+    PositionInsert,
+    PositionUpdate,
+    PositionDelete,
+    TradeDeal,
+    Deposit,
+    AccountAdjust,
+    Withdraw,
+)
+
+for _cls in _EVENT_CLASSES:
+    _tag = _cls.__struct_config__.tag
+    assert isinstance(_tag, str)
+    _cls.event_type = _tag  # the tag, not written twice
+del _cls, _tag
+
+EVENT_TYPES: dict[str, type[KnownEvent]] = {cls.event_type: cls for cls in _EVENT_CLASSES}
 """``eventType`` → event class, for the 18 documented types."""

@@ -152,15 +152,20 @@ class FundsResource(Resource):
         }
         return await self._backend.call(RATES, body) or []
 
-    def _lock_body(
-        self, customer_no: str, trade_type: TradeType | int, lock_type: LockType | int
-    ) -> dict[str, Any]:
+    def _account_body(self, customer_no: str, trade_type: TradeType | int) -> dict[str, Any]:
+        """The trading account a lock call is about."""
         return {
             "customerNo": check.text("customer_no", customer_no),
             "tradeType": check.trade_type("trade_type", trade_type),
             "companyId": self._backend.company_id,
-            "type": check.code("lock_type", lock_type, LockType),
         }
+
+    def _lock_body(
+        self, customer_no: str, trade_type: TradeType | int, lock_type: LockType | int
+    ) -> dict[str, Any]:
+        body = self._account_body(customer_no, trade_type)
+        body["type"] = check.code("lock_type", lock_type, LockType)
+        return body
 
     async def lock(
         self,
@@ -212,8 +217,7 @@ class FundsResource(Resource):
         self, customer_no: str, *, trade_type: TradeType | int
     ) -> list[LockState]:
         """Lock state of each transfer direction of the account."""
-        body = self._lock_body(customer_no, trade_type, LockType.BOTH)
-        del body["type"]
+        body = self._account_body(customer_no, trade_type)
         return await self._backend.call(LOCK_STATES, body) or []
 
 

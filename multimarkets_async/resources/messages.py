@@ -41,7 +41,7 @@ class MessagesResource(Resource):
         body = check.drop_none(
             customerNo=check.text("customer_no", customer_no),
             customerId=check.positive_id("customer_id", customer_id),
-            companyId=int(self._backend.company_id) if self._backend.company_id.isdigit() else None,
+            companyId=int(self._backend.company_id),
             tradeType=check.trade_type("trade_type", trade_type),
             title=check.text("title", title, max_length=TITLE_MAX),
             content=check.text("content", content, max_length=CONTENT_MAX, multiline=True),
