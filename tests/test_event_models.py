@@ -31,6 +31,7 @@ from multimarkets_async.events import (
     dedup_key,
     scaled_amount,
 )
+from multimarkets_async.sandbox import Sandbox
 
 SAMPLES_FILE = Path(__file__).parent / "vendor" / "data-push-samples.md"
 _SAMPLE = re.compile(r"^### (\w+)\n\n```[a-z]*\n(.*?)\n```$", re.MULTILINE | re.DOTALL)
@@ -577,3 +578,13 @@ def test_public_names() -> None:
         "scaled_amount",
     ):
         assert name in events.__all__, name
+
+
+def test_every_type_decodes_from_sandbox_frames() -> None:
+    """The sandbox speaks the wire format on its own: every one of the 18 types it emits
+    decodes into its own class, never ``Unknown``, with the dedup key's id a string."""
+    frames = Sandbox(customers=200, seed=3).feed.emit(2_000)
+    events = [decode_event(frame) for frame in frames]
+    assert not [e for e in events if isinstance(e, Unknown)]
+    assert {type(e) for e in events} == set(EVENT_TYPES.values())
+    assert all(isinstance(e.data.id, str) for e in events if not isinstance(e, Unknown))
