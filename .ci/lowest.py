@@ -1,6 +1,6 @@
-"""Print pip constraints pinning every dependency of the package (and of its ``cli`` and
-``parquet`` extras) to the lowest version ``pyproject.toml`` allows, so that CI can check the
-declared lower bounds are true. A dependency without a ``>=`` bound is an error."""
+"""Print pip constraints pinning every dependency of the package (and of its ``cli``,
+``parquet`` and ``postgres`` extras) to the lowest version ``pyproject.toml`` allows, so that CI
+can check the declared lower bounds are true. A dependency without a ``>=`` bound is an error."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from pathlib import Path
 
 import tomllib
 
-EXTRAS = ("cli", "parquet")
+EXTRAS = ("cli", "parquet", "postgres")
 BOUND = re.compile(r"^\s*([A-Za-z0-9_.-]+)(?:\[[^\]]*\])?\s*>=\s*([0-9][^,;\s]*)")
 
 

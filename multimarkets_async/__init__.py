@@ -38,6 +38,9 @@ from .errors import (
     RedirectError,
     RequestExpiredError,
     ServiceUnavailableError,
+    SyncDatabaseError,
+    SyncError,
+    SyncLockedError,
     TransportError,
     UndecodableResponseError,
     ValidationError,
@@ -103,6 +106,7 @@ from .pagination import (
     WalkPosition,
     WalkStats,
 )
+from .sync import CustomerSync, SyncStats
 
 __all__ = [
     "PRODUCTION_BASE_URL",
@@ -130,6 +134,7 @@ __all__ = [
     "CustomerDetail",
     "CustomerGroup",
     "CustomerStatus",
+    "CustomerSync",
     "CustomerType",
     "DepthTick",
     "DetailSection",
@@ -183,6 +188,10 @@ __all__ = [
     "ResponseInfo",
     "Retry",
     "ServiceUnavailableError",
+    "SyncDatabaseError",
+    "SyncError",
+    "SyncLockedError",
+    "SyncStats",
     "Timeout",
     "TradeDeal",
     "TradeTick",

@@ -1,9 +1,10 @@
-"""``multimarkets-async``: export, demo and sandbox commands.
+"""``multimarkets-async``: export, sync, events, demo and sandbox commands.
 
 Every failure prints one line on stderr and exits non-zero: 1 when the work failed, 2 for
 bad usage or settings, 130 on Ctrl-C (SIGINT) and 143 on SIGTERM. An export stopped by
 either signal stops between pages and keeps its checkpoint; the line printed names the
-command that continues it (``--resume``).
+command that continues it (``--resume``). ``sync`` stops cleanly on the first signal and
+exits 0 (a second signal stops it at once).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from typing import Any, NoReturn
 import msgspec
 
 from . import _walk_options
+from ._cli_sync import add_sync_parser, run_sync
 from ._config import (
     ENV_APP_ID,
     ENV_APP_SECRET,
@@ -88,7 +90,11 @@ async def _run(args: argparse.Namespace) -> int:
 
     def stop(signum: int) -> None:
         received.append(signum)
-        task.cancel()
+        graceful = getattr(args, "on_signal", None)
+        if graceful is not None and len(received) == 1:
+            graceful(signum)  # the command stops cleanly and says how it ended
+        else:
+            task.cancel()
 
     installed = []
     for signum in (signal.SIGINT, signal.SIGTERM):
@@ -111,6 +117,8 @@ async def _run(args: argparse.Namespace) -> int:
 def _stopped_line(args: argparse.Namespace, words: list[str]) -> str:
     if args.command == "sandbox":
         return "sandbox stopped"
+    if args.command == "sync":
+        return f"sync of {args.table} stopped at once; run the same command to continue"
     if args.command == "events":
         return f"events of group {args.group!r} stopped after {getattr(args, 'printed', 0):,}"
     out = Path(args.out)
@@ -288,6 +296,8 @@ def _parser() -> argparse.ArgumentParser:
     )
     events.add_argument("--quiet", action="store_true", help="no reconnect lines on stderr")
     events.set_defaults(run=_events, check=_no_check)
+
+    add_sync_parser(commands, epilog_head=ENVIRONMENT, formatter=_Help, run=run_sync)
     return parser
 
 
@@ -382,6 +392,12 @@ def _add_sandbox_options(sandbox: argparse.ArgumentParser) -> None:
     )
     sandbox.add_argument(
         "--delete-per-call", type=_whole(0), default=0, help="deletions per list call"
+    )
+    sandbox.add_argument(
+        "--update-per-call",
+        type=_whole(0),
+        default=0,
+        help="customer changes (logins, status, contact) per list call",
     )
     quirks = sandbox.add_argument_group("paging quirks (every paged listing)")
     quirks.add_argument(
@@ -736,6 +752,7 @@ async def _sandbox(args: argparse.Namespace) -> int:
         retry_after=args.retry_after,
         insert_per_call=args.insert_per_call,
         delete_per_call=args.delete_per_call,
+        update_per_call=args.update_per_call,
         ignore_current=args.ignore_current,
         echo_current=args.echo_current,
         total_override=args.total_override,
@@ -753,7 +770,7 @@ async def _sandbox(args: argparse.Namespace) -> int:
         print(f"  export MULTIMARKETS_APP_ID={sandbox.app_id}")
         print(f"  export MULTIMARKETS_APP_SECRET={sandbox.app_secret}")
         print(f"  export MULTIMARKETS_COMPANY_ID={sandbox.company_id}")
-        change = """'{"signUps": 10, "deletions": 5}'"""
+        change = """'{"signUps": 10, "deletions": 5, "updates": 20}'"""
         print(f"change its customers with: curl -X POST {sandbox.control_url} -d {change}")
         print(f"Data Push websocket: {sandbox.push_url}")
         sys.stdout.flush()

@@ -16,6 +16,9 @@ Every exception derives from :class:`MultiMarketsError`::
     ├── IncompleteExportError       an export could not vouch for every record; nothing renamed
     ├── EventStreamError            a Data Push stream cannot go on (refused, gave up reconnecting)
     │   └── GroupConflictError      another consumer is connected with the same group
+    ├── SyncError                   a customer sync cannot go on or could not vouch for its table
+    │   ├── SyncLockedError         another process syncs the same table
+    │   └── SyncDatabaseError       the database refused a read or write
     └── APIError                    the API answered with a non-zero ``code``
         ├── AuthenticationError     credentials rejected, token missing or expired
         ├── PermissionDeniedError   no rights for this call
@@ -61,6 +64,9 @@ __all__ = [
     "RedirectError",
     "RequestExpiredError",
     "ServiceUnavailableError",
+    "SyncDatabaseError",
+    "SyncError",
+    "SyncLockedError",
     "TransportError",
     "UndecodableResponseError",
     "ValidationError",
@@ -284,6 +290,26 @@ class GroupConflictError(EventStreamError):
             "one connection per group: use a distinct group per consumer",
             group=group,
         )
+
+
+class SyncError(MultiMarketsError):
+    """A customer sync (:class:`CustomerSync`) cannot go on, or its walk could not vouch for
+    every customer; the table keeps what was committed and its checkpoint, so running it
+    again continues."""
+
+
+class SyncLockedError(SyncError):
+    """Another process holds the table (one sync per table): ``owner`` describes it. Give
+    each sync its own table (or database), or stop the other one."""
+
+    def __init__(self, message: str, *, owner: str) -> None:
+        self.owner = owner
+        super().__init__(message)
+
+
+class SyncDatabaseError(SyncError):
+    """The database refused a statement or a connection (the text names the database, never
+    its password). What was committed before stays."""
 
 
 class APIError(_RequestError):

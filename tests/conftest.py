@@ -1,10 +1,16 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
+import os
+import shutil
+import tempfile
 from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
+from _postgres import SKIP_VARIABLE, PostgresMissing, find_bin_dir, throwaway_postgres
 
 import multimarkets_async as mm
 from multimarkets_async.sandbox import Sandbox
@@ -12,6 +18,8 @@ from multimarkets_async.sandbox import Sandbox
 LOOP_PROBLEMS: list[dict[str, Any]] = []
 
 FAST_RETRY = mm.Retry(base=0.001, cap=0.01)  # real retries, without real waiting
+
+_TABLES = itertools.count(1)
 
 
 def _new_loop() -> asyncio.AbstractEventLoop:
@@ -46,3 +54,32 @@ async def sandbox() -> AsyncIterator[Sandbox]:
 async def client(sandbox: Sandbox) -> AsyncIterator[mm.ManagerClient]:
     async with mm.ManagerClient(**sandbox.credentials(), retry=FAST_RETRY) as c:
         yield c
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A database on a PostgreSQL server started for this test session (stopped at its end).
+
+    Without the server's binaries the tests that use it fail, saying what to install; set
+    ``MULTIMARKETS_SKIP_POSTGRES=1`` to skip them instead.
+    """
+    if os.environ.get(SKIP_VARIABLE) == "1":
+        pytest.skip(f"{SKIP_VARIABLE}=1: the PostgreSQL tests are skipped")
+    try:
+        find_bin_dir()
+    except PostgresMissing as exc:
+        pytest.fail(str(exc), pytrace=False)
+    # Not under pytest's temporary directory: that is root's alone, and under root the server
+    # runs as another user.
+    directory = Path(tempfile.mkdtemp(prefix="multimarkets-postgres-"))
+    try:
+        with throwaway_postgres(directory) as url:
+            yield url
+    finally:
+        shutil.rmtree(directory, ignore_errors=True)
+
+
+@pytest.fixture
+def sync_table() -> str:
+    """A table name no other test of the session uses (the tests share one database)."""
+    return f"sync_{next(_TABLES)}"

@@ -402,7 +402,8 @@ async def test_control_route_changes_customers(http: aiohttp.ClientSession) -> N
         assert changed["signedUp"] == [103, 102, 101] and len(changed["deleted"]) == 2
         assert changed["total"] == 101 == (await page(http, sb, token, PAGE, 1))["total"]
         async with http.post(sb.control_url) as response:  # nothing asked, nothing changes
-            assert await response.json() == {"signedUp": [], "deleted": [], "total": 101}
+            nothing = {"signedUp": [], "deleted": [], "updated": [], "total": 101}
+            assert await response.json() == nothing
         async with http.post(sb.control_url, json={"signUps": -1}) as response:
             assert response.status == 400
         assert sb.calls == {AUTH: 1, PAGE: 1}  # not an API call

@@ -24,6 +24,7 @@ from .gateway import (
 from .handlers.push import PushServer
 from .routes import API_PATH, CONTROL_PATH, MARKET_PATH, PUSH_PATH, ROUTES, route_table
 from .state import Backend
+from .state.customers import CHANGE_KINDS
 
 BACKEND = web.AppKey("backend", Backend)
 
@@ -53,20 +54,31 @@ async def endpoint(request: web.Request) -> web.StreamResponse:
 
 
 async def control_endpoint(request: web.Request) -> web.Response:
-    """``POST /_sandbox/customers`` ``{"signUps": n, "deletions": m}``: change the data of
-    a running sandbox; answers ``{"signedUp": [...], "deleted": [...], "total": n}``."""
+    """``POST /_sandbox/customers`` ``{"signUps": n, "deletions": m, "updates": k}``: change
+    the data of a running sandbox (``"updateKind"``: ``"login"``, ``"status"`` or
+    ``"contact"`` for every update; drawn when absent); answers ``{"signedUp": [...],
+    "deleted": [...], "updated": [...], "total": n}``."""
     raw = await request.read()
     try:
         body = decode_body.decode(raw) if raw.strip() else {}
     except msgspec.DecodeError:
-        return web.json_response({"error": "the body must be a JSON object"}, status=400)
-    counts = [body.get("signUps", 0), body.get("deletions", 0)]
+        return _bad_request("the body must be a JSON object")
+    counts = [body.get("signUps", 0), body.get("deletions", 0), body.get("updates", 0)]
     if not all(isinstance(n, int) and not isinstance(n, bool) and n >= 0 for n in counts):
-        return web.json_response(
-            {"error": "signUps and deletions must be non-negative integers"}, status=400
-        )
+        return _bad_request("signUps, deletions and updates must be non-negative integers")
+    kind = body.get("updateKind")
+    if kind is not None and kind not in CHANGE_KINDS:
+        return _bad_request(f"updateKind must be one of {', '.join(CHANGE_KINDS)}")
     backend = request.app[BACKEND]
     deleted = backend.delete_customers(counts[1])
+    updated = backend.update_customers(counts[2], kind=kind)
     signed_up = backend.sign_up(counts[0])
     total = len(backend.store)
-    return web.json_response({"signedUp": signed_up, "deleted": deleted, "total": total})
+    return web.json_response(
+        {"signedUp": signed_up, "deleted": deleted, "updated": updated, "total": total}
+    )
+
+
+def _bad_request(error: str) -> web.Response:
+    """A refused control request: 400 and why."""
+    return web.json_response({"error": error}, status=400)

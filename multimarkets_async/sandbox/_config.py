@@ -36,6 +36,7 @@ class SandboxConfig:
     retry_after: float = 1.0  # Retry-After of a random 429
     insert_per_call: int = 0  # customers signed up before each customer-list call
     delete_per_call: int = 0  # customers deleted before each customer-list call
+    update_per_call: int = 0  # customers changed (logins, status, contact) before each list call
     # Paging quirks, applied alike to every paged listing (customers, positions, capital flow):
     ignore_current: bool = False  # answer page 1's records whatever `current` asks for
     echo_current: int | None = None  # the reply's `current`, whatever was asked

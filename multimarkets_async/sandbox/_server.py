@@ -39,14 +39,19 @@ class Sandbox:
     ``latency`` (seconds added to every call), ``rate_limit`` (calls per ``rate_window``
     seconds per endpoint; None = unlimited), ``total_bias`` (page totals off by this much),
     ``fault_rate`` / ``fault_kinds`` / ``slow_delay`` / ``retry_after`` (seeded random faults),
-    ``insert_per_call`` / ``delete_per_call`` (live changes while clients walk the list);
+    ``insert_per_call`` / ``delete_per_call`` / ``update_per_call`` (live sign-ups, deletions
+    and changes of customers while clients walk the list);
     paging quirks of every paged listing: ``ignore_current``, ``echo_current``,
     ``total_override``, ``repeat_pages``; ``id_style`` ("snowflake": 64-bit customer ids on
     the wire); ledgers: ``ledger_null_keys``, ``ledger_size``, ``ledger_insert_per_call``.
 
     ``calls`` counts requests per bizType; ``statuses`` counts ``(bizType, HTTP status)``;
-    ``inject`` scripts a fault for the next matching requests; ``sign_up`` and
-    ``delete_customers`` change the data (``control_url`` does it over HTTP).
+    ``inject`` scripts a fault for the next matching requests; ``sign_up``,
+    ``update_customers`` and ``delete_customers`` change the data (``control_url`` does it
+    over HTTP); ``customer_records`` shows every customer's latest record, deleted ones too.
+    A customer's list record and its ``customer_update`` events describe the same states: a
+    change stamps the record's ``updateTime`` (strictly increasing per customer) and the event
+    carries the record's ``status``, contact, ``loginTime`` and ``updateTime``.
 
     Data Push: a websocket at ``push_url`` (``token`` header, optional ``group``) streams
     ``{"eventType", "data"}`` frames of the sandbox's state changes (sign-ups, customer
@@ -151,7 +156,8 @@ class Sandbox:
 
     @property
     def control_url(self) -> str:
-        """``POST`` ``{"signUps": n, "deletions": m}`` here to change the customers."""
+        """``POST`` ``{"signUps": n, "deletions": m, "updates": k}`` here to change the
+        customers (``"updateKind"``: one kind of change for every update)."""
         if self.port is None:
             raise RuntimeError("the sandbox is not started")
         return f"http://{self._host}:{self.port}{CONTROL_PATH}"
@@ -267,3 +273,23 @@ class Sandbox:
         ``seed`` the sandbox's own seeded generator picks them."""
         rng = None if seed is None else random.Random(seed)
         return self._backend.delete_customers(count, rng)
+
+    def update_customers(
+        self, count: int, *, seed: int | None = None, kind: str | None = None
+    ) -> list[int]:
+        """Change ``count`` random customers (all, if fewer), each once; their (internal) ids.
+        ``kind``: ``"login"`` (``loginTime``), ``"status"`` (another of 1, 2, 4, 5) or
+        ``"contact"`` (a new e-mail address and phone number); None draws one per customer,
+        mostly logins. Each change stamps ``updateTime`` and publishes a ``customer_update``.
+        Without a ``seed`` the sandbox's own seeded generator picks them."""
+        rng = None if seed is None else random.Random(seed)
+        return self._backend.update_customers(count, rng, kind)
+
+    def customer_records(self, *, deleted: bool = True) -> dict[int, dict[str, Any]]:
+        """Every customer's latest list record in wire form, keyed by wire id: the listed
+        ones and, with ``deleted``, the deleted ones (status 3)."""
+        store = self.store
+        ids = store.ids(0, len(store))
+        if deleted:
+            ids += sorted(store.deleted_ids)
+        return {store.public_id(i): dict(store.wire_record(i)) for i in ids}

@@ -77,9 +77,10 @@ class CustomerHandlers(Handlers):
         if size > MAX_PAGE_SIZE:
             raise ApiFailure(BAD_PARAMETER)
         store = self.store
-        # Live data: sign-ups and deletions happening while clients walk the list.
+        # Live data: sign-ups, deletions and changes happening while clients walk the list.
         self.backend.sign_up(self.config.insert_per_call)
         self.backend.delete_customers(self.config.delete_per_call)
+        self.backend.update_customers(self.config.update_per_call)
         customer_no = body.get("customerNo")
         if customer_no:
             found = store.by_customer_no(str(customer_no))

@@ -14,7 +14,7 @@ from .._config import SandboxConfig
 from ._hash import seeded_hash
 from .accounts import Accounts, LedgerEntry
 from .churn import Feed
-from .customers import CustomerStore
+from .customers import CHANGE_KINDS, CustomerStore, draw_change_kind
 from .funds import BONUS_TRADE_TYPE, Funds, Proposal
 from .positions import Position, Positions
 from .tokens import Tokens
@@ -26,9 +26,9 @@ class Backend:
     """Customers, tokens, accounts and ledgers, funds (adjustments, bonuses, locks), positions,
     the messages sent and the Data Push feed, for one sandbox.
 
-    Its operations (``sign_up``, ``create_customer``, ``delete_customers``, ``adjust``,
-    ``bonus``, ``deposit``, ``force_close``) change the state and publish the change's Data
-    Push events; handlers change the state through them only.
+    Its operations (``sign_up``, ``create_customer``, ``update_customers``,
+    ``delete_customers``, ``adjust``, ``bonus``, ``deposit``, ``force_close``) change the state
+    and publish the change's Data Push events; handlers change the state through them only.
     """
 
     def __init__(self, config: SandboxConfig) -> None:
@@ -68,10 +68,28 @@ class Backend:
             if len(store) == 0:
                 break
             customer_id = store.ids(rng.randrange(len(store)), 1)[0]
-            store.delete(customer_id)
+            store.delete(customer_id, self.feed.customer_stamp(customer_id))
             deleted.append(customer_id)
         self.feed.deleted(deleted)
         return deleted
+
+    def update_customers(
+        self, count: int, rng: random.Random | None = None, kind: str | None = None
+    ) -> list[int]:
+        """Change ``count`` random customers (all there are, if fewer), each once: a login,
+        another status or a new contact (``kind``; drawn, mostly logins, when None); their
+        ids."""
+        if count < 0:
+            raise ValueError("count must not be negative")
+        if kind is not None and kind not in CHANGE_KINDS:
+            raise ValueError(f"kind must be one of {', '.join(CHANGE_KINDS)}, not {kind!r}")
+        store = self.store
+        rng = self._mutations if rng is None else rng
+        positions = rng.sample(range(len(store)), min(count, len(store)))
+        changed = [store.ids(position, 1)[0] for position in positions]
+        for customer_id in changed:
+            self.feed.change_customer(customer_id, kind or draw_change_kind(rng), rng)
+        return changed
 
     def create_customer(
         self, fields: dict[str, Any], extras: dict[str, Any], password_md5: str, now_ms: int

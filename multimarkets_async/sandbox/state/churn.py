@@ -4,10 +4,12 @@ background churn of all 18 event types drawn from the sandbox's own entities.
 A state change publishes its events at once (and builds nothing while no group listens). The
 churn tells small stories: a draw of ``deposit`` deposits into a customer's account (the ledger
 gains the entry) and queues ``deposit``, ``subject_water_insert`` and ``subject_update``; a draw
-of ``register`` signs a generated customer up; and so on. Each churn step publishes exactly one
-event: the next of a story under way, else the first of a new one. Positions the churn opens are
-the feed's own (the REST position lists do not show them), and so are the churn's customer,
-account and KYC updates (the REST records stay as they are).
+of ``register`` signs a generated customer up; a draw of ``customer_update`` changes a customer
+(a login, its status or its contact) the way ``Backend.update_customers`` does, so its list record
+shows the event's state; and so on. Each churn step publishes exactly one event: the next of a
+story under way, else the first of a new one. Positions the churn opens are the feed's own (the
+REST position lists do not show them), and so are the churn's account and KYC updates (the REST
+records stay as they are).
 """
 
 from __future__ import annotations
@@ -21,8 +23,8 @@ from functools import partial
 
 from .._config import SandboxConfig
 from .accounts import WITHDRAWAL, Accounts, LedgerEntry
-from .customers import customer_no_of, trade_type_of
-from .events import Event, EventBuilder
+from .customers import customer_no_of, draw_change_kind, trade_type_of
+from .events import Event, EventBuilder, Record
 from .feed import EventLog
 from .funds import Funds, Proposal
 from .position_events import PositionEvents
@@ -52,7 +54,7 @@ EVENT_TYPES = (
 """The Data Push event types, as the vendor's document lists them."""
 
 CHURN_POSITION_BASE = 9 * 10**14  # ids of the positions the churn opens: base + serial
-DELETED = 3  # customer status
+TIME_FIELDS = ("createTime", "updateTime", "loginTime", "firstAccountActivateTime")
 SIGN_UP_EVENTS = ("register", "customer_info_insert", "open_account", "subject_insert")
 MONEY_EVENTS = ("deposit", "subject_water_insert", "subject_update")
 POSITION_EVENTS = ("position_insert", "trade_deal", "position_update", "position_delete")
@@ -94,11 +96,32 @@ class Feed:
             for cid in customer_ids:
                 self._publish(self._sign_up_story(cid))
 
+    def customer_stamp(self, cid: int) -> int:
+        """The ``updateTime`` of a change of customer ``cid`` now: strictly later than every
+        time its record holds (and so than its earlier changes)."""
+        record = self.store.record(cid)
+        latest = max(record[name] or 0 for name in TIME_FIELDS)
+        return max(self.log.stamp("customer", str(cid)), latest + 1)
+
+    def change_customer(self, cid: int, kind: str, rng: random.Random) -> Record:
+        """Change customer ``cid`` (a change of ``kind``, see ``CustomerStore.draw_change``)
+        and publish its ``customer_update``; its record now."""
+        record = self._change(cid, kind, rng)
+        if self.log.active:
+            self.log.publish(*self.events.customer_update(cid, record))
+        return record
+
+    def _change(self, cid: int, kind: str, rng: random.Random) -> Record:
+        """Change customer ``cid`` (nothing published); its record now."""
+        stamp = self.customer_stamp(cid)
+        return self.store.change(cid, self.store.draw_change(cid, kind, stamp, rng), stamp)
+
     def deleted(self, customer_ids: Iterable[int]) -> None:
-        """Customers were deleted: a ``customer_update`` with status 3 for each."""
+        """Customers were deleted: a ``customer_update`` of each one's final record (status
+        3)."""
         if self.log.active:
             for cid in customer_ids:
-                self.log.publish(*self.events.customer_update(cid, status=DELETED))
+                self.log.publish(*self.events.customer_update(cid))
 
     def adjusted(self, proposal: Proposal, entry: LedgerEntry) -> None:
         """A balance adjustment (ledger ``entry``): ``account_adjust``,
@@ -184,7 +207,7 @@ class Feed:
             "withdraw": partial(self._churn_money, withdraw=True),
             **{drawn: partial(self._position_story, drawn) for drawn in POSITION_EVENTS},
             "account_adjust": self._churn_adjust,
-            "customer_update": one(lambda cid, _: events.customer_update(cid)),
+            "customer_update": self._churn_update,
             "customer_info_update": one(lambda cid, _: events.customer_info_update(cid)),
             "kyc": one(lambda cid, _: events.kyc(cid)),
             "account_update": one(lambda cid, mode: events.account_update(cid, mode)),
@@ -216,6 +239,12 @@ class Feed:
             self._pending.extend(self._new_customer_story())
         cid = store.ids(self._rng.randrange(len(store)), 1)[0]
         return cid, trade_type_of(store.record(cid))
+
+    def _churn_update(self) -> Story:
+        """A customer changes (mostly a login); the event shows its record as changed."""
+        cid, _ = self._customer()
+        record = dict(self._change(cid, draw_change_kind(self._rng), self._rng))
+        return [lambda: self.events.customer_update(cid, record)]
 
     def _churn_adjust(self) -> Story:
         cid, mode = self._customer()

@@ -2,12 +2,14 @@
 
 Customers are a pure function of ``(seed, id)``: nothing is materialised until a page asks for
 it, so a sandbox of millions of customers starts instantly and stays small. Created customers
-are kept explicitly. Listing order is newest first, like the real back office.
+are kept explicitly, and so are the changed fields of generated ones (logins, status, contact;
+a deletion's status 3). Listing order is newest first, like the real back office.
 """
 
 from __future__ import annotations
 
 import hashlib
+import random
 import re
 from array import array
 from typing import Any
@@ -21,92 +23,33 @@ ID_STYLES = ("small", "snowflake")
 SNOWFLAKE_BASE = 1 << 60  # snowflake-style wire ids: base + (id << 22) + a 22-bit hash of id
 SNOWFLAKE_SHIFT = 22
 
+# fmt: off
 FIRST_NAMES = (
-    "Wei",
-    "Li",
-    "Min",
-    "Jun",
-    "Hui",
-    "Ying",
-    "Chen",
-    "Mei",
-    "Hao",
-    "Lan",
-    "Ahmad",
-    "Siti",
-    "Nguyen",
-    "Anh",
-    "Somchai",
-    "Ploy",
-    "James",
-    "Olivia",
-    "Liam",
-    "Emma",
-    "Noah",
-    "Ava",
-    "Raj",
-    "Priya",
-    "Omar",
-    "Layla",
-    "Kenji",
-    "Yuki",
-    "Carlos",
-    "Sofia",
-    "Ivan",
-    "Anna",
+    "Wei", "Li", "Min", "Jun", "Hui", "Ying", "Chen", "Mei", "Hao", "Lan", "Ahmad", "Siti",
+    "Nguyen", "Anh", "Somchai", "Ploy", "James", "Olivia", "Liam", "Emma", "Noah", "Ava", "Raj",
+    "Priya", "Omar", "Layla", "Kenji", "Yuki", "Carlos", "Sofia", "Ivan", "Anna",
 )
 LAST_NAMES = (
-    "Wang",
-    "Zhang",
-    "Liu",
-    "Chen",
-    "Yang",
-    "Huang",
-    "Zhao",
-    "Wu",
-    "Zhou",
-    "Xu",
-    "Tan",
-    "Lim",
-    "Ng",
-    "Wong",
-    "Tran",
-    "Le",
-    "Pham",
-    "Saetang",
-    "Smith",
-    "Brown",
-    "Taylor",
-    "Wilson",
-    "Sharma",
-    "Patel",
-    "Khan",
-    "Haddad",
-    "Sato",
-    "Suzuki",
-    "Garcia",
-    "Lopez",
-    "Petrov",
+    "Wang", "Zhang", "Liu", "Chen", "Yang", "Huang", "Zhao", "Wu", "Zhou", "Xu", "Tan", "Lim",
+    "Ng", "Wong", "Tran", "Le", "Pham", "Saetang", "Smith", "Brown", "Taylor", "Wilson",
+    "Sharma", "Patel", "Khan", "Haddad", "Sato", "Suzuki", "Garcia", "Lopez", "Petrov",
     "Ivanova",
 )
 COUNTRIES = (
-    ("CN", "+86"),
-    ("CN", "+86"),
-    ("CN", "+86"),
-    ("HK", "+852"),
-    ("SG", "+65"),
-    ("MY", "+60"),
-    ("TH", "+66"),
-    ("VN", "+84"),
-    ("ID", "+62"),
-    ("GB", "+44"),
-    ("AU", "+61"),
-    ("AE", "+971"),
+    ("CN", "+86"), ("CN", "+86"), ("CN", "+86"), ("HK", "+852"), ("SG", "+65"), ("MY", "+60"),
+    ("TH", "+66"), ("VN", "+84"), ("ID", "+62"), ("GB", "+44"), ("AU", "+61"), ("AE", "+971"),
 )
+# fmt: on
 DOMAINS = ("example.com", "mail.example.net", "inbox.example.org", "example.co.uk")
 ID_CARD_TYPES = ("ID_CARD", "PASSPORT", "DRIVER_LICENSE")
 UNITS = ((11, "Singapore Desk"), (12, "Hong Kong Desk"), (13, "Dubai Desk"))
 STATUSES = (1,) * 46 + (2, 2, 4, 5)
+LIVE_STATUSES = (1, 2, 4, 5)  # normal, disabled, closed, locked
+DELETED = 3  # the status of a deleted customer
+CHANGE_KINDS = ("login", "status", "contact")
+CHANGE_WEIGHTS = (8, 1, 1)  # how often each kind is drawn: mostly logins
+CHANGED_DOMAIN = "changed.example.com"  # the domain of e-mail addresses given by a change
+CHANGED_PHONE_PREFIX = "17"  # new phone numbers: this prefix and a 9-digit serial
 
 GROUPS: tuple[dict[str, Any], ...] = (
     {"id": 1, "name": "Default", "openAccountType": 1, "type": 1, "tradeType": 1, "assets": "USDT"},
@@ -204,48 +147,30 @@ def generate_customer(seed: int, customer_id: int) -> dict[str, Any]:
     }
 
 
+def draw_change_kind(rng: random.Random) -> str:
+    """A kind of change (``CHANGE_KINDS``), mostly a login."""
+    return rng.choices(CHANGE_KINDS, CHANGE_WEIGHTS)[0]
+
+
 def generated_country(seed: int, customer_id: int) -> str:
     """Country of a generated customer (a detail field, not part of list records)."""
     return COUNTRIES[(mix((seed << 32) ^ customer_id) >> 10) % 12][0]
 
 
+# fmt: off
 WIRE_FIELDS = (
-    "id",
-    "customerNo",
-    "companyId",
-    "customerGroupId",
-    "customerGroupName",
-    "customerType",
-    "agentCustomerNo",
-    "name",
-    "firstName",
-    "lastName",
-    "email",
-    "phone",
-    "phoneArea",
-    "idCard",
-    "idCardType",
-    "registerSource",
-    "openAccountType",
-    "status",
-    "remark",
-    "unitId",
-    "unitName",
-    "tgUserId",
-    "tgUserName",
-    "thirdAccountNo",
-    "thirdLoginSource",
-    "thirdUserId",
-    "createTime",
-    "updateTime",
-    "loginTime",
-    "firstAccountActivateTime",
+    "id", "customerNo", "companyId", "customerGroupId", "customerGroupName", "customerType",
+    "agentCustomerNo", "name", "firstName", "lastName", "email", "phone", "phoneArea", "idCard",
+    "idCardType", "registerSource", "openAccountType", "status", "remark", "unitId", "unitName",
+    "tgUserId", "tgUserName", "thirdAccountNo", "thirdLoginSource", "thirdUserId", "createTime",
+    "updateTime", "loginTime", "firstAccountActivateTime",
 )
 """The 30 fields of a customer-list record (``WhiteCustomerAdminPageVO``)."""
+# fmt: on
 
 
 class CustomerStore:
-    """The sandbox's customers: generated ones plus those created or deleted since start."""
+    """The sandbox's customers: generated ones plus those created, changed or deleted."""
 
     def __init__(self, count: int, seed: int, id_style: str = "small") -> None:
         if id_style not in ID_STYLES:
@@ -255,10 +180,12 @@ class CustomerStore:
         self._max_id = count
         self._order = array("q", range(count, 0, -1))  # display order: newest first
         self._created: dict[int, dict[str, Any]] = {}
+        self._changes: dict[int, dict[str, Any]] = {}  # changed fields of generated customers
         self._extras: dict[int, dict[str, Any]] = {}
         self._deleted: set[int] = set()
         self._by_phone: dict[str, int] = {}
         self._by_email: dict[str, int] = {}
+        self._contacts = 0  # contact changes so far (numbers the new addresses)
         self.passwords: dict[int, str] = {}
         self.version = 0  # bumped on every change; keys the page cache
 
@@ -271,9 +198,16 @@ class CustomerStore:
         return frozenset(self._deleted)
 
     def record(self, customer_id: int) -> dict[str, Any]:
-        """The list record of a customer (with the internal id)."""
+        """The latest list record of a customer (with the internal id); a deleted customer's
+        is its final state (status 3)."""
         created = self._created.get(customer_id)
-        return created if created is not None else generate_customer(self.seed, customer_id)
+        if created is not None:
+            return created
+        record = generate_customer(self.seed, customer_id)
+        changes = self._changes.get(customer_id)
+        if changes:
+            record.update(changes)
+        return record
 
     def public_id(self, customer_id: int) -> int:
         """The id customer ``customer_id`` carries on the wire (itself unless snowflake style)."""
@@ -309,9 +243,13 @@ class CustomerStore:
         """``size`` ids from position ``offset`` of the listing (newest first)."""
         return self._order[offset : offset + size].tolist()
 
+    def exists(self, customer_id: int) -> bool:
+        """Whether the customer was ever listed (deleted or not)."""
+        return 1 <= customer_id <= self._max_id
+
     def alive(self, customer_id: int) -> bool:
         """Whether the customer exists (and is not deleted)."""
-        return 1 <= customer_id <= self._max_id and customer_id not in self._deleted
+        return self.exists(customer_id) and customer_id not in self._deleted
 
     def by_customer_no(self, customer_no: str) -> int | None:
         """The customer with this number, if alive."""
@@ -381,11 +319,70 @@ class CustomerStore:
         self.version += 1
         return added.tolist()
 
-    def delete(self, customer_id: int) -> bool:
-        """Delete a customer; whether it was alive."""
+    def delete(self, customer_id: int, stamp: int) -> bool:
+        """Delete a customer: it leaves the listing, and its kept record gets status 3 and
+        ``updateTime`` ``stamp``; whether it was alive."""
         if not self.alive(customer_id):
             return False
         del self._order[self._order.index(customer_id)]
         self._deleted.add(customer_id)
-        self.version += 1
+        self.change(customer_id, {"status": DELETED}, stamp)
         return True
+
+    def change(self, customer_id: int, fields: dict[str, Any], stamp: int) -> dict[str, Any]:
+        """Set ``fields`` (wire names) of a customer and ``updateTime`` to ``stamp``; its
+        record now."""
+        if not self.exists(customer_id):
+            raise KeyError(f"no customer {customer_id}")
+        self._reindex(customer_id, fields)
+        changed = {**fields, "updateTime": stamp}
+        created = self._created.get(customer_id)
+        if created is not None:
+            created.update(changed)
+        else:
+            self._changes.setdefault(customer_id, {}).update(changed)
+        self.version += 1
+        return self.record(customer_id)
+
+    def _reindex(self, customer_id: int, fields: dict[str, Any]) -> None:
+        """Point the phone and e-mail lookups at the customer's new contact in ``fields``."""
+        old = self.record(customer_id)
+        for name, index in (("phone", self._by_phone), ("email", self._by_email)):
+            if name not in fields:
+                continue
+            before, after = old[name], fields[name]
+            if before and index.get(_index_key(name, before)) == customer_id:
+                del index[_index_key(name, before)]
+            if after:
+                index[_index_key(name, after)] = customer_id
+
+    def draw_change(
+        self, customer_id: int, kind: str, stamp: int, rng: random.Random
+    ) -> dict[str, Any]:
+        """The fields a change of ``kind`` (``CHANGE_KINDS``) at ``stamp`` sets: a login's
+        ``loginTime``; another live status; or a new, unused e-mail address and phone
+        number."""
+        if kind == "login":
+            return {"loginTime": stamp}
+        if kind == "status":
+            status = self.record(customer_id)["status"]
+            return {"status": rng.choice([s for s in LIVE_STATUSES if s != status])}
+        if kind != "contact":
+            raise ValueError(f"kind must be one of {', '.join(CHANGE_KINDS)}, not {kind!r}")
+        return self._new_contact(customer_id, rng)
+
+    def _new_contact(self, customer_id: int, rng: random.Random) -> dict[str, Any]:
+        """A new e-mail address and phone number that no live customer has."""
+        area = self.record(customer_id)["phoneArea"] or rng.choice(COUNTRIES)[1]
+        while True:
+            self._contacts += 1
+            serial = self._contacts
+            email = f"{customer_no_of(customer_id)}.v{serial}@{CHANGED_DOMAIN}"
+            phone = f"{CHANGED_PHONE_PREFIX}{serial:09d}"
+            if self.by_email(email) is None and self.by_phone(phone) is None:
+                return {"email": email, "phone": phone, "phoneArea": area}
+
+
+def _index_key(name: str, value: str) -> str:
+    """How the lookup of contact field ``name`` keys ``value`` (e-mail: in lower case)."""
+    return value.lower() if name == "email" else value

@@ -104,25 +104,23 @@ class EventBuilder:
         )
         return "register", data
 
-    def customer_update(self, cid: int, status: int | None = None) -> Event:
-        """A customer changed (a login; or its ``status``, 3 when deleted): a new revision."""
-        key = str(cid)
-        stamp = self.log.stamp("customer", key)
-        record = self.store.record(cid)
+    def customer_update(self, cid: int, record: Record | None = None) -> Event:
+        """A customer changed (a login, its status, its contact; status 3 when deleted): its
+        record's state (``record``, else the store's), a new revision."""
+        record = self._record(cid, record)
+        login = record["loginTime"]
         data = self._person(cid, record)
         data.update(
             birthday="",
             createBy="admin",
             firstOpenAccountTime=record["firstAccountActivateTime"] or record["createTime"],
             kycAuditStatus=2 if record["idCard"] else 1,
-            loginIp=f"10.{cid % 250}.{stamp % 250}.{cid % 7 + 1}",
-            loginTime=stamp,
-            revision=self.log.bump("customer", key),
+            loginIp=f"10.{cid % 250}.{login % 250}.{cid % 7 + 1}" if login else "",
+            loginTime=login,
+            revision=self.log.bump("customer", str(cid)),
             updateBy="admin",
-            updateTime=stamp,
+            updateTime=record["updateTime"],
         )
-        if status is not None:
-            data["status"] = status
         return "customer_update", data
 
     def _info(self, cid: int, record: Record) -> dict[str, Any]:
