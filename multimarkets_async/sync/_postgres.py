@@ -30,7 +30,7 @@ from urllib.parse import unquote, urlsplit
 import anyio
 
 from ..errors import ConfigurationError, SyncDatabaseError, SyncLockedError
-from ._schema import COLUMNS, SCHEMA_VERSION, staging, statements
+from ._schema import COLUMNS, NAMES, SCHEMA_VERSION, staging, statements
 from ._store import (
     LOCK_KEY,
     LockOwner,
@@ -90,6 +90,7 @@ class PostgresStore:
 
     def __init__(self, url: str, table: str) -> None:
         self._pg = _asyncpg()
+        self._direct = True  # walk pages may be copied straight into the table (see _upsert)
         self._url = url
         self._display = postgres_display(url)
         password = urlsplit(url).password
@@ -294,6 +295,21 @@ class PostgresStore:
                     f"{self.display}: a row has {len(record)} values with the bookkeeping, "
                     f"the table {width} columns"
                 )
+        if batch.source == "walk" and self._direct:
+            # A walk never lists a customer twice, so into a table without its rows (the
+            # first copy) the rows go straight in; the first conflict ends that for good.
+            try:
+                async with connection.transaction():  # a savepoint
+                    await connection.copy_records_to_table(
+                        self._sql.table, columns=list(NAMES), records=records
+                    )
+                return
+            except self._pg.UniqueViolationError:
+                self._direct = False
+            except (TypeError, ValueError) as exc:
+                raise SyncDatabaseError(
+                    f"{self.display}: a row does not fit the table: {exc}"
+                ) from None
         schema, table = self._staging.table.split(".")
         try:
             await connection.copy_records_to_table(
