@@ -113,6 +113,7 @@ class CustomerSync:
         self._received: MemoryObjectReceiveStream[ev.Event] | None = None
         self._stream_error: MultiMarketsError | None = None
         self._arrived: anyio.Event | None = None  # set by the reader after each event
+        self._reader: anyio.CancelScope | None = None  # the reader's (see _stop_reader)
 
     def __repr__(self) -> str:
         return (
@@ -307,8 +308,11 @@ class CustomerSync:
                 await self._apply(batch)
             except BaseException:
                 # The batch is taken off the stream and not written: the next run() or
-                # backfill() of this sync walks the listing again, as a new start does.
+                # backfill() of this sync walks the listing again, as a new start does, with
+                # the reader stopped (a walk must not run while events are taken: cut short,
+                # it would continue without reading again what those events changed).
                 self._copied = False
+                self._stop_reader()
                 raise
             if until is not None and any((event_time(e) or 0) > until for e in batch):
                 return
@@ -320,18 +324,29 @@ class CustomerSync:
             assert self._tasks is not None
             send, receive = anyio.create_memory_object_stream[ev.Event](self._batch_size)
             self._arrived = anyio.Event()
-            await self._tasks.start(self._read_events, send)
+            self._reader = anyio.CancelScope()
+            await self._tasks.start(self._read_events, send, self._reader)
             self._received = receive
         return self._received
+
+    def _stop_reader(self) -> None:
+        """Stop taking events (those taken and not applied are left to the next walk)."""
+        if self._reader is not None:
+            self._reader.cancel()
+            self._reader = None
+        if self._received is not None:
+            self._received.close()
+            self._received = None
 
     async def _read_events(
         self,
         send: MemoryObjectSendStream[ev.Event],
+        scope: anyio.CancelScope,
         *,
         task_status: anyio.abc.TaskStatus[None] = anyio.TASK_STATUS_IGNORED,
     ) -> None:
         try:
-            with send:
+            with scope, send:
                 async with self._client.events(group=self._group, types=EVENT_TYPES) as stream:
                     task_status.started()
                     try:
