@@ -17,6 +17,7 @@ from typing import Any
 import anyio
 import pytest
 from _helpers import drain, environment
+from _operations import PAGE
 from _sync_helpers import differences, table_rows, wait_until_equal
 from conftest import FAST_RETRY
 
@@ -154,6 +155,33 @@ async def test_an_older_event_never_overwrites_a_newer_row(tmp_path: Any) -> Non
             assert again.stats.events_skipped >= 120
             assert again.stats.events_applied == 0
         assert not differences(await table_rows(url), sb)
+
+
+@pytest.mark.anyio
+async def test_a_failed_batch_is_raised_typed_and_the_next_walk_misses_nothing(
+    tmp_path: Any,
+) -> None:
+    url = f"sqlite:///{tmp_path}/failed.db"
+    async with Sandbox(customers=3000, seed=23) as sb, _client(sb) as client:
+        async with _sync(client, url, page_size=100, concurrency=1) as sync:
+            await sync.backfill()
+            sb.inject("code", biz_type=PAGE, code="FS10301", times=1)  # a sign-up's read fails
+            sb.sign_up(1)
+            with pytest.raises(mm.BusinessError):
+                await sync.run()
+            # run() again walks the listing anew; cut short, with changes meanwhile to
+            # customers it had already read: they must still reach the table.
+            sb.config.latency = 0.04
+            async with anyio.create_task_group() as tasks:
+                tasks.start_soon(sync.run)
+                await anyio.sleep(0.6)
+                sb.update_customers(400, seed=23)
+                await anyio.sleep(0.2)
+                tasks.cancel_scope.cancel()
+            assert 0 < sync.stats.walk_records < 3001
+        sb.config.latency = 0.0
+        async with _sync(client, url) as again:
+            await _follow_until_equal(again, url, sb)
 
 
 # -- restarts ----------------------------------------------------------------------------

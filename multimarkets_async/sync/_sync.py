@@ -447,17 +447,24 @@ class CustomerSync:
                     rows.append(row_of(customer))
             numbers = [number for number in numbers if number in wanted]
         limiter = anyio.CapacityLimiter(FETCH_CONCURRENCY)
+        failed: list[BaseException] = []
 
         async def one(number: str) -> None:
             async with limiter:
-                listing = self._client.customers.list(customer_no=number, concurrency=1)
-                async for customer in listing:
-                    if customer.customer_no == number:
-                        rows.append(row_of(customer))
+                try:
+                    listing = self._client.customers.list(customer_no=number, concurrency=1)
+                    async for customer in listing:
+                        if customer.customer_no == number:
+                            rows.append(row_of(customer))
+                except MultiMarketsError as exc:  # raised as itself, not in a group
+                    failed.append(exc)
+                    tasks.cancel_scope.cancel()
 
         async with anyio.create_task_group() as tasks:
             for number in numbers:
                 tasks.start_soon(one, number)
+        if failed:
+            raise failed[0]
         return rows
 
 
