@@ -8,7 +8,6 @@ line on stderr and a non-zero exit (see ``cli.main``).
 from __future__ import annotations
 
 import argparse
-import math
 import sys
 import time
 from collections.abc import Awaitable, Callable
@@ -126,7 +125,7 @@ async def _live_lines(sync: CustomerSync, out: TextIO) -> None:
 
 
 def _live_line(group: str, stats: SyncStats, rate: float) -> str:
-    lag = "-" if stats.lag is None or math.isnan(stats.lag) else f"{stats.lag:.2f} s"
+    lag = "-" if stats.lag is None else f"{stats.lag:.2f} s"
     return (
         f"following {group!r}: {rate:,.0f} events/s, lag {lag}, "
         f"{stats.events_applied:,} applied, {stats.events_skipped:,} skipped, "

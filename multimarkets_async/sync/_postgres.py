@@ -23,7 +23,6 @@ import hashlib
 import time
 from array import array
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import replace
 from typing import Any, TypeVar
 from urllib.parse import unquote, urlsplit
 
@@ -253,7 +252,7 @@ class PostgresStore:
         await connection.execute("SELECT pg_advisory_unlock($1)", self._lock_key)
 
     async def heartbeat(self, owner: LockOwner) -> None:
-        beat = replace(owner, heartbeat=time.time())
+        beat = owner.beaten()
         if self._locker is not None:  # the lock's own session: a lost lock shows here
             await self._on(self._locker, self._locker_busy, lambda c: self._write_owner(c, beat))
         else:

@@ -175,7 +175,7 @@ class SQLiteStore:
         connection.execute("COMMIT")
 
     async def heartbeat(self, owner: LockOwner) -> None:
-        beat = LockOwner(**{**owner.__dict__, "heartbeat": time.time()})
+        beat = owner.beaten()
         await self._run(lambda c: self._beat(c, beat))
 
     def _beat(self, connection: sqlite3.Connection, owner: LockOwner) -> None:

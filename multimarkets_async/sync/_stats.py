@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 
 @dataclass
@@ -36,7 +35,6 @@ class SyncStats:
     swept: int = 0
     lag: float | None = None
     last_event_time: int | None = None
-    started_at: float = field(default_factory=time.time)
 
     def __str__(self) -> str:
         lag = "" if self.lag is None else f", lag {self.lag:.2f} s"

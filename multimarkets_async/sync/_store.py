@@ -13,7 +13,7 @@ import socket
 import time
 import uuid
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any, Protocol
 from urllib.parse import urlsplit
 
@@ -95,6 +95,10 @@ class LockOwner:
         now = time.time()
         pid = os.getpid()
         return cls(uuid.uuid4().hex, pid, socket.gethostname(), group, now, now, _started(pid))
+
+    def beaten(self) -> LockOwner:
+        """This owner with its heartbeat now."""
+        return replace(self, heartbeat=time.time())
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), sort_keys=True)
