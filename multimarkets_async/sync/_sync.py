@@ -325,7 +325,11 @@ class CustomerSync:
             send, receive = anyio.create_memory_object_stream[ev.Event](self._batch_size)
             self._arrived = anyio.Event()
             self._reader = anyio.CancelScope()
-            await self._tasks.start(self._read_events, send, self._reader)
+            try:
+                await self._tasks.start(self._read_events, send, self._reader)
+            except BaseException:  # no connection (or cancelled while connecting)
+                receive.close()
+                raise
             self._received = receive
         return self._received
 
