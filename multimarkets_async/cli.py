@@ -424,6 +424,17 @@ def _add_sandbox_options(sandbox: argparse.ArgumentParser) -> None:
         metavar="B=A",
         help="answer page B with page A's records (repeatable)",
     )
+    secure = sandbox.add_argument_group("secure mode (x- traces: signed, RSA-encrypted bodies)")
+    secure.add_argument(
+        "--secure",
+        action="store_true",
+        help="require secure mode: refuse plain business calls (needs multimarkets-async[secure])",
+    )
+    secure.add_argument(
+        "--seal-replies",
+        action="store_true",
+        help="seal the data of successful secure replies with the company's private key",
+    )
     data = sandbox.add_argument_group("data")
     data.add_argument(
         "--id-style",
@@ -736,33 +747,38 @@ async def _sandbox(args: argparse.Namespace) -> int:
     unknown = sorted((set(kinds) | set(rates)) - set(CHAOS_KINDS))
     if unknown:
         raise ConfigurationError(f"unknown fault kinds: {', '.join(unknown)}")
-    sandbox = Sandbox(
-        customers=args.customers,
-        host=args.host,
-        port=args.port,
-        seed=args.seed,
-        latency=args.latency,
-        token_ttl=args.token_ttl,
-        rate_limit=args.rate_limit,
-        rate_window=args.rate_window,
-        fault_rate=args.fault_rate,
-        fault_kinds=kinds,
-        fault_rates=rates,
-        slow_delay=args.slow_delay,
-        retry_after=args.retry_after,
-        insert_per_call=args.insert_per_call,
-        delete_per_call=args.delete_per_call,
-        update_per_call=args.update_per_call,
-        ignore_current=args.ignore_current,
-        echo_current=args.echo_current,
-        total_override=args.total_override,
-        repeat_pages=dict(args.repeat_page),
-        id_style=args.id_style,
-        ledger_null_keys=args.ledger_null_keys,
-        ledger_size=args.ledger_size,
-        ledger_insert_per_call=args.ledger_insert_per_call,
-        events_per_second=args.events_per_second,
-    )
+    try:
+        sandbox = Sandbox(
+            customers=args.customers,
+            host=args.host,
+            port=args.port,
+            seed=args.seed,
+            latency=args.latency,
+            token_ttl=args.token_ttl,
+            rate_limit=args.rate_limit,
+            rate_window=args.rate_window,
+            fault_rate=args.fault_rate,
+            fault_kinds=kinds,
+            fault_rates=rates,
+            slow_delay=args.slow_delay,
+            retry_after=args.retry_after,
+            insert_per_call=args.insert_per_call,
+            delete_per_call=args.delete_per_call,
+            update_per_call=args.update_per_call,
+            ignore_current=args.ignore_current,
+            echo_current=args.echo_current,
+            total_override=args.total_override,
+            repeat_pages=dict(args.repeat_page),
+            id_style=args.id_style,
+            ledger_null_keys=args.ledger_null_keys,
+            ledger_size=args.ledger_size,
+            ledger_insert_per_call=args.ledger_insert_per_call,
+            events_per_second=args.events_per_second,
+            secure=args.secure,
+            seal_replies=args.seal_replies,
+        )
+    except ImportError as exc:  # secure mode without cryptography
+        raise ConfigurationError(str(exc)) from None
     async with sandbox:
         print(f"MultiMarkets sandbox: {args.customers:,} customers at {sandbox.base_url}")
         print("point a client at it with:")
@@ -770,6 +786,8 @@ async def _sandbox(args: argparse.Namespace) -> int:
         print(f"  export MULTIMARKETS_APP_ID={sandbox.app_id}")
         print(f"  export MULTIMARKETS_APP_SECRET={sandbox.app_secret}")
         print(f"  export MULTIMARKETS_COMPANY_ID={sandbox.company_id}")
+        if args.secure:
+            print("  export MULTIMARKETS_SECURE=1")
         change = """'{"signUps": 10, "deletions": 5, "updates": 20}'"""
         print(f"change its customers with: curl -X POST {sandbox.control_url} -d {change}")
         print(f"Data Push websocket: {sandbox.push_url}")

@@ -45,12 +45,14 @@ async def settle(rounds: int = 20) -> None:
 
 
 def environment(sb: Sandbox) -> dict[str, str]:
-    """The process environment with ``MULTIMARKETS_*`` pointing at ``sb``."""
+    """The process environment with ``MULTIMARKETS_*`` pointing at ``sb`` (and secure mode
+    on when ``sb`` requires it)."""
     return os.environ | {
         "MULTIMARKETS_APP_ID": sb.app_id,
         "MULTIMARKETS_APP_SECRET": sb.app_secret,
         "MULTIMARKETS_COMPANY_ID": str(sb.company_id),
         "MULTIMARKETS_BASE_URL": sb.base_url,
+        "MULTIMARKETS_SECURE": "1" if sb.credentials().get("secure") else "0",
     }
 
 

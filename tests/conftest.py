@@ -13,6 +13,7 @@ import pytest
 from _postgres import SKIP_VARIABLE, PostgresMissing, find_bin_dir, throwaway_postgres
 
 import multimarkets_async as mm
+from multimarkets_async import _config as mm_config
 from multimarkets_async.sandbox import Sandbox
 
 LOOP_PROBLEMS: list[dict[str, Any]] = []
@@ -35,6 +36,17 @@ def anyio_backend() -> tuple[str, dict[str, Any]]:
     return ("asyncio", {"loop_factory": _new_loop})  # aiohttp runs on asyncio only
 
 
+_CLIENT_SETTINGS = [name for name in vars(mm_config) if name.startswith("ENV_")]
+
+
+@pytest.fixture(autouse=True)
+def _no_client_settings_from_outside(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tests see none of the ``MULTIMARKETS_*`` client settings of the shell they run in (a
+    developer's ``MULTIMARKETS_SECURE=1`` would turn every plain test secure)."""
+    for name in _CLIENT_SETTINGS:
+        monkeypatch.delenv(getattr(mm_config, name), raising=False)
+
+
 @pytest.fixture(autouse=True)
 def _loop_hygiene() -> Iterator[None]:
     LOOP_PROBLEMS.clear()
@@ -44,9 +56,24 @@ def _loop_hygiene() -> Iterator[None]:
     assert not problems, f"event loop reported: {problems}"
 
 
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Tests marked ``plain_and_secure`` that take ``secure`` run twice: against a plain
+    sandbox and against one that requires secure mode (whose ``credentials()`` switch the
+    client's secure mode on)."""
+    wanted = metafunc.definition.get_closest_marker("plain_and_secure") is not None
+    if wanted and "secure" in metafunc.fixturenames:
+        metafunc.parametrize("secure", [False, True], ids=["plain", "secure"])
+
+
 @pytest.fixture
-async def sandbox() -> AsyncIterator[Sandbox]:
-    async with Sandbox(customers=1000, seed=7) as sb:
+def secure() -> bool:
+    """Whether the test's sandbox requires secure mode (both, for ``plain_and_secure``)."""
+    return False
+
+
+@pytest.fixture
+async def sandbox(secure: bool) -> AsyncIterator[Sandbox]:
+    async with Sandbox(customers=1000, seed=7, secure=secure) as sb:
         yield sb
 
 

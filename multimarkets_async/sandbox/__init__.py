@@ -15,7 +15,9 @@ Module map (laid out like moto: routing, request handling and state apart)::
                    the Data Push websocket beside them
     routes.py      bizType -> handler table, market-data table, paths, paged listings
     gateway/       middlewares: counting, faults, rate limit, envelopes, header/token checks,
-                   paging quirks (market data goes through the same ones)
+                   paging quirks (market data goes through the same ones); _secure.py:
+                   secure mode (``x-`` traces) with its own crypto: the company's keys,
+                   opening and verifying requests, sealing replies
     handlers/      one module per vendor tag (auth, basic, customers, funds, markets,
                    messages, products, trade): read the body, render the wire reply;
                    push.py: the Data Push websocket ({base}/ws: handshake, groups, sending,

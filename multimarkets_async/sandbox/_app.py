@@ -33,7 +33,7 @@ def make_app(backend: Backend, gateway: Gateway, push: PushServer) -> web.Applic
     """The application of one sandbox (``push`` serves the Data Push websocket)."""
     app = web.Application(middlewares=MIDDLEWARES)
     app[GATEWAY] = gateway
-    app[ROUTES] = route_table(backend)
+    app[ROUTES] = route_table(backend, gateway.keys.advertised_key)
     app[BACKEND] = backend
     app.router.add_get(PUSH_PATH, push.handle, name="push")
     app.router.add_get(MARKET_PATH, endpoint, name=Route.MARKET.value)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 
 from ._faults import DEFAULT_FAULT_KINDS
@@ -25,7 +26,8 @@ class SandboxConfig:
     latency: float = 0.0
     rate_limit: int | None = None
     rate_window: float = 60.0
-    max_clock_skew: float = 300.0
+    max_clock_skew: float = 300.0  # seconds a request's timestamp may be off the sandbox's clock
+    clock_offset: float = 0.0  # seconds the sandbox's clock runs ahead of the host's
     market_token: str | None = None  # accepted by market data besides any live token
     total_bias: int = 0  # report `total` off by this much (never below 0), like stale counts
     fault_rate: float = 0.0  # share of business calls that get a random fault
@@ -47,3 +49,12 @@ class SandboxConfig:
     ledger_size: int | None = None  # entries of the long ledgers (customers 1, 501, 1001, ...)
     ledger_insert_per_call: int = 0  # deposits added to the listed ledger before each call
     events_per_second: float = 0.0  # Data Push: background churn events per second (0: none)
+    # Secure mode (`x-` traces: signed, RSA-encrypted bodies) is always understood; these ask more:
+    secure: bool = False  # refuse business calls that are not secure (GGATEWAY_CODE_016)
+    # Successful replies to secure calls carry `data` sealed (pure-Python RSA, ~1.5 ms of CPU
+    # per 117 bytes of URL-encoded JSON: keep such pages small).
+    seal_replies: bool = False
+
+    def now(self) -> float:
+        """The sandbox's clock (epoch seconds): the host's, ``clock_offset`` ahead."""
+        return time.time() + self.clock_offset

@@ -17,6 +17,7 @@ from ._config import SandboxConfig
 from ._faults import Fault, FaultKind
 from ._feed import FeedControl
 from .gateway import Gateway
+from .gateway._secure import require_cryptography
 from .handlers.push import PushServer
 from .routes import CONTROL_PATH, PUSH_PATH
 from .state import Backend
@@ -43,9 +44,20 @@ class Sandbox:
     and changes of customers while clients walk the list);
     paging quirks of every paged listing: ``ignore_current``, ``echo_current``,
     ``total_override``, ``repeat_pages``; ``id_style`` ("snowflake": 64-bit customer ids on
-    the wire); ledgers: ``ledger_null_keys``, ``ledger_size``, ``ledger_insert_per_call``.
+    the wire); ledgers: ``ledger_null_keys``, ``ledger_size``, ``ledger_insert_per_call``;
+    clocks: ``max_clock_skew`` (seconds a request's timestamp may be off), ``clock_offset``
+    (seconds the sandbox's clock runs ahead of the host's: stale timestamps on demand).
+
+    Secure mode (needs ``cryptography``: ``multimarkets-async[secure]``): a request whose
+    ``trace`` starts with ``x-`` carries ``{"data": "<b64>,<b64>,..."}``, its signed body
+    encrypted with the company's ``public_key`` (the login's ``publicKey``); the sandbox
+    always opens and verifies such requests (``GGATEWAY_CODE_015``: cannot be opened or bad
+    signature; ``GGATEWAY_CODE_014``: stale timestamp). ``secure`` makes it required: plain
+    business calls get ``GGATEWAY_CODE_016`` (not the login, market data or the Data Push);
+    ``seal_replies`` seals the ``data`` of successful secure replies with the private key.
 
     ``calls`` counts requests per bizType; ``statuses`` counts ``(bizType, HTTP status)``;
+    ``secure_calls`` the verified secure requests; ``last_body`` is a call's decoded body;
     ``inject`` scripts a fault for the next matching requests; ``sign_up``,
     ``update_customers`` and ``delete_customers`` change the data (``control_url`` does it
     over HTTP); ``customer_records`` shows every customer's latest record, deleted ones too.
@@ -65,7 +77,10 @@ class Sandbox:
     def __init__(
         self, customers: int = 1000, *, host: str = "127.0.0.1", port: int = 0, **settings: Any
     ) -> None:
-        self._backend = Backend(SandboxConfig(customers=customers, **settings))
+        config = SandboxConfig(customers=customers, **settings)
+        if config.secure:
+            require_cryptography()
+        self._backend = Backend(config)
         self._gateway = Gateway(self._backend)
         self._push = PushServer(self._backend)
         self.feed = FeedControl(self._push)
@@ -162,14 +177,25 @@ class Sandbox:
             raise RuntimeError("the sandbox is not started")
         return f"http://{self._host}:{self.port}{CONTROL_PATH}"
 
+    @property
+    def public_key(self) -> str:
+        """The company's RSA public key for secure mode, as the login's ``publicKey`` gives it
+        (Base64 of the X.509 DER); made on first use."""
+        return self._gateway.keys.public_key
+
     def credentials(self) -> dict[str, Any]:
-        """Keyword arguments for ``ManagerClient`` pointing at this sandbox."""
-        return {
+        """Keyword arguments for ``ManagerClient`` pointing at this sandbox; when the sandbox
+        requires secure mode, also ``secure=True`` and its ``public_key`` (as an operator
+        hands it out: a key in the environment is not picked up instead)."""
+        credentials: dict[str, Any] = {
             "app_id": self.app_id,
             "app_secret": self.app_secret,
             "company_id": self.company_id,
             "base_url": self.base_url,
         }
+        if self.config.secure:
+            credentials.update(secure=True, public_key=self.public_key)
+        return credentials
 
     # -- observation and control ------------------------------------------------------------
 
@@ -196,6 +222,17 @@ class Sandbox:
     def last_headers(self, biz_type: str) -> Mapping[str, str]:
         """Headers of the latest request for ``biz_type`` (read-only, any case)."""
         return self._gateway.seen.last_headers[biz_type]
+
+    @property
+    def secure_calls(self) -> Counter[str]:
+        """Secure requests (``x-`` traces) that passed verification, per bizType."""
+        return self._gateway.seen.secure_calls
+
+    def last_body(self, biz_type: str) -> dict[str, Any] | None:
+        """The decoded body of the latest request for ``biz_type`` that got past the gateway's
+        checks, as it passed it on (secure: opened, without ``signature`` and ``timestamp``);
+        None when there was none. The body itself, not a copy: do not change it."""
+        return self._gateway.seen.last_bodies.get(biz_type)
 
     @property
     def request_log(self) -> list[tuple[float, str, int]]:

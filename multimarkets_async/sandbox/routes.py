@@ -6,6 +6,7 @@ A business call is ``POST {base}/{bizType}`` (or ``{base}/global/{bizType}``), t
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from aiohttp import web
@@ -71,10 +72,11 @@ class RouteTable:
 ROUTES = web.AppKey("routes", RouteTable)
 
 
-def route_table(backend: Backend) -> RouteTable:
-    """Every handler of a sandbox on ``backend``, by bizType (market data: by name)."""
+def route_table(backend: Backend, public_key: Callable[[], str]) -> RouteTable:
+    """Every handler of a sandbox on ``backend``, by bizType (market data: by name); the
+    login hands out ``public_key()``."""
     return RouteTable(
-        auth={AUTH_BIZ_TYPE: AuthHandlers(backend).login},
+        auth={AUTH_BIZ_TYPE: AuthHandlers(backend, public_key).login},
         api=_api_routes(backend),
         market=_market_routes(backend),
     )

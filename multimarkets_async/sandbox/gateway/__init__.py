@@ -2,8 +2,9 @@
 
 In order: counting (calls, statuses, requests in flight), faults, the rate limit and its
 headers, the envelopes (the vendor's, and market data's ``{ret, msg, trace, data}``), the
-gateway's header and token checks, and paging quirks. Business calls and market data share
-them (market data has no rate limit, header checks or paging).
+gateway's header and token checks with the body (secure requests opened and verified by
+``_secure``), and paging quirks. Business calls and market data share them (market data has
+no rate limit, header checks, secure mode or paging).
 """
 
 from __future__ import annotations

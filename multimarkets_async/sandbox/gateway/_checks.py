@@ -4,7 +4,6 @@ market-data query; and how a misbehaving server pages (the paging quirks)."""
 from __future__ import annotations
 
 import asyncio
-import time
 from typing import Any
 
 import msgspec
@@ -14,7 +13,8 @@ from .._config import SandboxConfig
 from .._failure import ApiFailure
 from ..handlers._fields import BAD_PARAMETER, positive_int
 from ..routes import TRADE_SERVICES
-from ._context import Gateway
+from ._context import Call, Gateway
+from ._secure import open_request
 
 decode_body = msgspec.json.Decoder(dict[str, Any])
 
@@ -43,18 +43,34 @@ def check_headers(request: web.Request, gateway: Gateway, biz_type: str) -> None
     if stamp is not None:
         if not stamp.isdigit():
             raise ApiFailure(BAD_PARAMETER)
-        if abs(time.time() * 1000 - int(stamp)) > gateway.config.max_clock_skew * 1000:
+        config = gateway.config
+        if abs(config.now() * 1000 - int(stamp)) > config.max_clock_skew * 1000:
             raise ApiFailure("GGATEWAY_CODE_014")
 
 
-async def read_body(request: web.Request) -> dict[str, Any]:
-    """The request's JSON object."""
+async def read_body(request: web.Request, gateway: Gateway, call: Call) -> dict[str, Any]:
+    """The body the handlers get: the request's JSON object, or a secure request's opened
+    and verified (``call.secure``). A company that requires secure mode refuses a plain
+    business call."""
     try:
         raw = await request.read()
     except ConnectionResetError:  # the client gave up (a cancelled request): end quietly
         raise asyncio.CancelledError from None
     if not raw.strip():
         raise ApiFailure("GGATEWAY_CODE_006")
+    config = gateway.config
+    if call.wants_secure:
+        body = open_request(
+            raw,
+            gateway.keys,
+            now=config.now(),
+            max_skew=config.max_clock_skew,
+            header_stamp=request.headers.get("timestamp"),
+        )
+        call.secure = True
+        return body
+    if config.secure and not call.is_auth:
+        raise ApiFailure("GGATEWAY_CODE_016")
     try:
         return decode_body.decode(raw)
     except msgspec.DecodeError:

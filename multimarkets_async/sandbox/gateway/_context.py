@@ -16,6 +16,7 @@ from ..handlers import Handler
 from ..routes import AUTH_PREFIX, BIZ_CODES, PAGED_LISTINGS
 from ..state import Backend
 from ._ratelimit import RateLimiter
+from ._secure import SECURE_PREFIX, SandboxKeys
 
 LOG_ENTRIES = 100_000
 
@@ -29,7 +30,8 @@ class Route(Enum):
 
 @dataclass
 class Observations:
-    """What tests look at: calls, statuses and concurrency, per bizType (or market feed)."""
+    """What tests look at: calls, statuses and concurrency, per bizType (or market feed); the
+    secure calls and the latest body of each bizType."""
 
     calls: Counter[str] = field(default_factory=Counter)
     statuses: Counter[tuple[str, int]] = field(default_factory=Counter)
@@ -38,6 +40,8 @@ class Observations:
     last_headers: dict[str, Mapping[str, str]] = field(default_factory=dict)
     traces: deque[str] = field(default_factory=lambda: deque(maxlen=LOG_ENTRIES))
     log: deque[tuple[float, str, int]] = field(default_factory=lambda: deque(maxlen=LOG_ENTRIES))
+    secure_calls: Counter[str] = field(default_factory=Counter)  # opened and verified
+    last_bodies: dict[str, dict[str, Any]] = field(default_factory=dict)  # as handlers get them
 
     def answered(self, key: str, status: int) -> None:
         """Record the HTTP status of an answered call."""
@@ -46,7 +50,8 @@ class Observations:
 
 
 class Gateway:
-    """The sandbox-wide part of the gateway: faults, rate limit, observations."""
+    """The sandbox-wide part of the gateway: faults, rate limit, the company's keys (secure
+    mode), observations."""
 
     def __init__(self, backend: Backend) -> None:
         config = self.config = backend.config
@@ -56,6 +61,7 @@ class Gateway:
         self.limiter = (
             RateLimiter(config.rate_limit, config.rate_window) if config.rate_limit else None
         )
+        self.keys = SandboxKeys()
         self.seen = Observations()
 
 
@@ -75,11 +81,17 @@ class Call:
     headers: dict[str, str] = field(default_factory=dict)  # headers of the reply
     body: dict[str, Any] = field(default_factory=dict)  # the decoded request body (or query)
     handler: Handler | None = None  # what answers the call, once the gateway has found it
+    secure: bool = False  # a secure request, opened and verified
 
     @property
     def is_auth(self) -> bool:
         """Whether this is the login."""
         return self.route is Route.API and self.prefix == AUTH_PREFIX
+
+    @property
+    def wants_secure(self) -> bool:
+        """Whether the trace asks for secure mode (a signed, encrypted body)."""
+        return self.trace is not None and self.trace.startswith(SECURE_PREFIX)
 
     @property
     def paged(self) -> bool:

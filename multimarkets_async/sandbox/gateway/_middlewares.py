@@ -35,6 +35,7 @@ from ._replies import (
     market_reply,
     success,
 )
+from ._secure import seal_reply
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -104,12 +105,14 @@ async def rate_limit(request: web.Request, handler: Handler) -> web.StreamRespon
 
 @web.middleware
 async def api_envelope(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """Business calls: the vendor envelope, for a reply, a failure or a fault's code; then the
-    faults that strike a reply (cut short, dropped, reset)."""
+    """Business calls: the vendor envelope, for a reply (sealed for a secure call when the config
+    says so), a failure or a fault's code; then the faults that strike a reply (cut short,
+    dropped, reset)."""
     call = call_of(request)
     if call is None or call.route is not Route.API:
         return await handler(request)
-    await _lag(request.app[GATEWAY].config)
+    gateway = request.app[GATEWAY]
+    await _lag(gateway.config)
     fault = call.fault
     if fault is not None and fault.kind is FaultKind.CODE:
         return json_reply(failure(call, fault.code, call.key), fault.status or 200, call.headers)
@@ -117,7 +120,10 @@ async def api_envelope(request: web.Request, handler: Handler) -> web.StreamResp
         response = await handler(request)
     except ApiFailure as exc:
         return json_reply(failure(call, exc.code, exc.data, exc.msg_params), 200, call.headers)
-    body = success(call, data_of(response))
+    data = data_of(response)
+    if call.secure and gateway.config.seal_replies:
+        data = encode(seal_reply(data, gateway.keys))
+    body = success(call, data)
     late = None if fault is None else await fault_after(request, call, fault, body)
     return late if late is not None else json_reply(body, 200, call.headers)
 
@@ -153,7 +159,8 @@ async def market_envelope(request: web.Request, handler: Handler) -> web.StreamR
 
 @web.middleware
 async def check_request(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """Business calls: trace, route, headers and token (not for the login), then the body."""
+    """Business calls: trace, route, headers and token (not for the login), then the body
+    (secure requests: opened and verified)."""
     call = call_of(request)
     if call is None or call.route is not Route.API:
         return await handler(request)
@@ -162,9 +169,13 @@ async def check_request(request: web.Request, handler: Handler) -> web.StreamRes
     call.handler = request.app[ROUTES].handler(call.prefix, call.key)
     if call.handler is None:
         raise ApiFailure("GGATEWAY_CODE_002", data=call.key)
+    gateway = request.app[GATEWAY]
     if not call.is_auth:
-        check_headers(request, request.app[GATEWAY], call.key)
-    call.body = await read_body(request)
+        check_headers(request, gateway, call.key)
+    call.body = await read_body(request, gateway, call)
+    if call.secure:
+        gateway.seen.secure_calls[call.key] += 1
+    gateway.seen.last_bodies[call.key] = call.body  # kept, not copied
     return await handler(request)
 
 

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from .._failure import ApiFailure
+from ..state import Backend
 from ..state.customers import CUSTOMER_NO_BASE
 from . import Handlers
 from ._fields import BAD_PARAMETER, Body
 
-_PUBLIC_KEY = "MIGfMA0GCSqGSIb3DQEBAQUAA4GNADCBiQKBgQC7sandboxnotarealkeyAQAB"
 _UNSET_FIELDS = (
     "associationCompanyId",
     "adminPassword",
@@ -28,7 +29,12 @@ _UNSET_FIELDS = (
 
 
 class AuthHandlers(Handlers):
-    """``admin.admin.CompanyAuthDubboService.auth``."""
+    """``admin.admin.CompanyAuthDubboService.auth``; ``public_key`` gives the company's public
+    key (secure mode)."""
+
+    def __init__(self, backend: Backend, public_key: Callable[[], str]) -> None:
+        super().__init__(backend)
+        self.public_key = public_key
 
     def login(self, body: Body) -> dict[str, Any]:
         """Check the app credentials; the company profile with a new token."""
@@ -51,7 +57,7 @@ class AuthHandlers(Handlers):
             "token": self.backend.tokens.issue(),
             "appId": app_id,
             "appSecret": app_secret,
-            "publicKey": _PUBLIC_KEY,
+            "publicKey": self.public_key(),
             "tradeTypes": "1,2,5",
             "startNumber": CUSTOMER_NO_BASE,
             "endNumber": CUSTOMER_NO_BASE + 999_999,
