@@ -6,6 +6,7 @@ import os
 from dataclasses import dataclass
 
 from . import _validation as check
+from .errors import ConfigurationError
 
 TEST_BASE_URL = "https://prewppc-3.cmfbl.com/openapi-b"
 """Vendor test ("PRE") environment, as given on the vendor's access page."""
@@ -22,6 +23,8 @@ ENV_COMPANY_ID = "MULTIMARKETS_COMPANY_ID"
 ENV_BASE_URL = "MULTIMARKETS_BASE_URL"
 ENV_MARKET_TOKEN = "MULTIMARKETS_MARKET_TOKEN"
 ENV_PUSH_URL = "MULTIMARKETS_PUSH_URL"
+ENV_SECURE = "MULTIMARKETS_SECURE"
+ENV_PUBLIC_KEY = "MULTIMARKETS_PUBLIC_KEY"
 
 API_VERSION = "0.0.1"
 TRADE_API_GROUP = "tradeApi"
@@ -83,6 +86,21 @@ class Secret:
 
     def __reduce__(self) -> str:  # never pickle the value by accident
         raise TypeError("Secret values cannot be pickled")
+
+
+_TRUE = ("1", "true", "yes", "on")
+_FALSE = ("", "0", "false", "no", "off")
+
+
+def flag_from_env(env_name: str) -> bool:
+    """The environment variable ``env_name`` read as a yes/no flag (``1``/``0``,
+    ``true``/``false``, ``yes``/``no``, ``on``/``off``; unset is no)."""
+    text = os.environ.get(env_name, "").strip().lower()
+    if text in _TRUE:
+        return True
+    if text in _FALSE:
+        return False
+    raise ConfigurationError(f"${env_name} must be 1 or 0 (true/false, yes/no, on/off)")
 
 
 def from_env(value: object | None, env_name: str) -> str | None:

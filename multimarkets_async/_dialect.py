@@ -1,8 +1,8 @@
 """The two envelope styles the API speaks, each described in one place.
 
-- **Standard** operations: ``POST`` of the JSON body; the token, company, version, group and
-  language go in headers; replies are ``{code, msg, data, ...}``, successful when
-  ``code == "0"``.
+- **Standard** operations: ``POST`` of the JSON body (in secure mode signed and encrypted,
+  ``_secure``); the token, company, time, version, group and language go in headers; replies
+  are ``{code, msg, data, ...}``, successful when ``code == "0"``.
 - **Market data**: ``GET``; the token goes in the query string and the request is wrapped as
   ``{"trace", "data"}``, sent in the ``query`` parameter or as the body; replies are
   ``{ret, msg, data}``, successful when ``ret == 200``; failures read as code
@@ -25,6 +25,7 @@ from .models import Envelope, LooseEnvelope, QuoteEnvelope, dec_hook, enc_hook
 
 if TYPE_CHECKING:
     from ._operation import Operation
+    from ._secure import Sealer
 
 QUOTE_OK = 200
 
@@ -53,14 +54,15 @@ class Identity:
 
 @dataclass(frozen=True, slots=True)
 class Request:
-    """One attempt to send: the operation, its encoded body, the token, the trace id and who
-    is calling."""
+    """One attempt to send: the operation, its encoded body, the token, the trace id, who is
+    calling, and in secure mode the sealer that signs and encrypts the body."""
 
     operation: Operation[Any]
     payload: bytes = field(repr=False)  # the login's holds the app secret
     token: str | None = field(repr=False)
     trace: str
     identity: Identity
+    sealer: Sealer | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,6 +80,8 @@ class Dialect(ABC):
     method = "POST"
     market_token = False
     """Whether the client's market-data token, when it has one, replaces the login's."""
+    sealable = False
+    """Whether secure mode signs and encrypts this dialect's requests."""
 
     def __init__(self, envelope: Any, loose: type[Any]) -> None:
         self._envelope = envelope
@@ -85,7 +89,7 @@ class Dialect(ABC):
 
     def decoder(self, response_type: Any) -> msgspec.json.Decoder[Any]:
         """The fast decoder of a reply whose ``data`` is ``response_type``."""
-        return msgspec.json.Decoder(self._envelope[response_type], strict=False, dec_hook=dec_hook)
+        return data_decoder(self._envelope[response_type])
 
     @abstractmethod
     def outgoing(self, request: Request) -> Outgoing:
@@ -100,13 +104,25 @@ class Dialect(ABC):
         """None for a successful envelope (typed or loose), else its failure."""
 
 
+def data_decoder(data_type: Any) -> msgspec.json.Decoder[Any]:
+    """A decoder of JSON that is ``data_type`` (amounts as exact decimals, lenient about
+    numbers given as strings)."""
+    return msgspec.json.Decoder(data_type, strict=False, dec_hook=dec_hook)
+
+
 class _Standard(Dialect):
+    sealable = True
+
     def outgoing(self, request: Request) -> Outgoing:
         operation, identity = request.operation, request.identity
         headers: dict[str, str] = {}
+        timestamp = int(time.time() * 1000)
+        payload = request.payload
+        if request.sealer is not None:
+            payload = request.sealer.seal(payload, timestamp)
         if operation.needs_token:
             headers["companyId"] = identity.company_id
-            headers["timestamp"] = str(int(time.time() * 1000))
+            headers["timestamp"] = str(timestamp)
             if request.token is not None:
                 headers["token"] = request.token
             if operation.version is not None:
@@ -115,7 +131,7 @@ class _Standard(Dialect):
                 headers["group"] = operation.group
             if identity.lang is not None:
                 headers["lang"] = identity.lang
-        return Outgoing(None, request.payload, headers)
+        return Outgoing(None, payload, headers)
 
     def recognised(self, envelope: Any) -> bool:
         return envelope.code is not None

@@ -8,7 +8,7 @@ from typing import Any, Generic, Literal, TypeVar
 import msgspec
 
 from ._config import API_VERSION, TRADE_API_GROUP
-from ._dialect import MARKET_DATA_BODY, MARKET_DATA_QUERY, STANDARD, Dialect
+from ._dialect import MARKET_DATA_BODY, MARKET_DATA_QUERY, STANDARD, Dialect, data_decoder
 
 T = TypeVar("T")
 
@@ -33,7 +33,7 @@ class Operation(Generic[T]):
     repeat has no further effect: setting a lock, cancelling pending orders). Errors never
     quote the reply of a ``secret_reply`` operation (the login's holds the token and echoes
     the app secret). ``dialect`` follows from ``transport``: how requests are sent and replies
-    read.
+    read; ``data_decoder`` reads a ``data`` on its own (one that came encrypted).
     """
 
     biz_type: str
@@ -48,16 +48,24 @@ class Operation(Generic[T]):
     secret_reply: bool = False
     dialect: Dialect = field(init=False, repr=False)
     decoder: msgspec.json.Decoder[Any] = field(init=False, repr=False)
+    data_decoder: msgspec.json.Decoder[Any] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         dialect = DIALECTS[self.transport]
         object.__setattr__(self, "dialect", dialect)
         object.__setattr__(self, "decoder", dialect.decoder(self.response_type))
+        object.__setattr__(self, "data_decoder", data_decoder(self.response_type))
 
     @property
     def is_quote(self) -> bool:
         """Whether this is a market-data operation."""
         return self.transport != "biz"
+
+    @property
+    def sealable(self) -> bool:
+        """Whether secure mode signs and encrypts this operation: every Manager call but the
+        login; market data never."""
+        return self.dialect.sealable and self.needs_token
 
     @property
     def http_method(self) -> str:

@@ -5,6 +5,7 @@ the token provider (``_auth``) for a token (it logs in, single-flight, when ther
 the last one was refused: the login is part of the attempt, not a loop of its own, and its
 request goes out through ``_send`` like any other), takes a slot in the endpoint's rate-limit
 budget (``_budget``), then sends the request as the operation's dialect says (``_dialect``;
+in secure mode signed and encrypted afresh for each attempt, ``_secure``;
 ``Timeout.connect``/``read`` per attempt; redirects are never followed) and reads the reply
 into ``data`` or a typed error (``_replies``). Failures are retried by one policy
 (``_retry``), waits included in the deadline.
@@ -33,6 +34,7 @@ from ._config import Secret
 from ._dialect import ENCODER, Identity, Request
 from ._operation import Operation
 from ._retry import Retry, should_retry, was_not_processed
+from ._secure import Sealer, SecureMode, check_body
 from .errors import (
     RATE_LIMIT_CODE,
     APITimeoutError,
@@ -50,9 +52,10 @@ T = TypeVar("T")
 log = logging.getLogger("multimarkets_async")
 
 
-def new_trace() -> str:
-    """A unique trace id. Never ``x-...``: that prefix switches the gateway to secure mode."""
-    return "mm-" + secrets.token_hex(12)
+def new_trace(*, secure: bool = False) -> str:
+    """A unique trace id: ``x-...`` for a secure request (the prefix that switches the gateway
+    to secure mode), else ``mm-...``."""
+    return ("x-" if secure else "mm-") + secrets.token_hex(12)
 
 
 @dataclass(slots=True)
@@ -84,6 +87,7 @@ class Pipeline:
         login_options: CallOptions,
         market_token: Secret | None = None,
         proxy: str | None = None,
+        secure: SecureMode | None = None,
     ) -> None:
         self._base_url = base_url
         self._identity = Identity(company_id, lang)
@@ -95,6 +99,7 @@ class Pipeline:
         self._login_options = login_options
         self._market_token = market_token
         self._proxy = proxy
+        self._secure = secure
         self._loop: asyncio.AbstractEventLoop | None = None
         self._calls: set[anyio.CancelScope] = set()
         self.budget = RateLimitBudget()
@@ -121,6 +126,8 @@ class Pipeline:
         proves the server did not act on it, when ``retry_writes`` is set, or after
         ``reconcile`` has shown that the first attempt did not take effect.
         """
+        if self._secure is not None and operation.sealable:
+            check_body(body)
         payload = encode_body(body)
 
         async def attempt(number: int) -> T:
@@ -296,7 +303,8 @@ class Pipeline:
         attempt: int,
         reply: ReplyInfo | None = None,
     ) -> T:
-        trace = new_trace()
+        sealer = self._sealer(operation)
+        trace = new_trace(secure=sealer is not None)
         url = self._base_url + operation.path
         key = operation.biz_type
         cap = options.retry.max_retry_after
@@ -308,10 +316,12 @@ class Pipeline:
         limits = aiohttp.ClientTimeout(sock_connect=timeout.connect, sock_read=timeout.read)
         started = time.perf_counter()
         dialect = operation.dialect
-        outgoing = dialect.outgoing(Request(operation, payload, token, trace, self._identity))
+        request = Request(operation, payload, token, trace, self._identity, sealer)
         headers = {"Content-Type": "application/json", "User-Agent": self._user_agent}
         headers["trace"] = trace
         try:
+            # Built after the wait for the budget: a secure request is stamped and signed now.
+            outgoing = dialect.outgoing(request)
             async with self._session().request(
                 dialect.method,
                 url,
@@ -345,7 +355,7 @@ class Pipeline:
                 outcome = options.on_response(info)
                 if inspect.isawaitable(outcome):
                     await outcome
-            data = _replies.decode(operation, status, response_headers, raw, trace)
+            data = _replies.decode(operation, status, response_headers, raw, trace, sealer)
             if reply is not None:
                 reply.trace, reply.http_status = trace, status
             return data
@@ -356,6 +366,13 @@ class Pipeline:
             self.budget.settle(
                 key, response_headers, rate_limited=rate_limited, retry_after=retry_after, cap=cap
             )
+
+    def _sealer(self, operation: Operation[Any]) -> Sealer | None:
+        """In secure mode, what signs and encrypts ``operation``'s request (None when it goes
+        plain); ``ConfigurationError`` when there is no usable key."""
+        if self._secure is None or not operation.sealable:
+            return None
+        return self._secure.sealer(self._auth.company)
 
     def _send_failure(self, exc: BaseException, biz_type: str, trace: str) -> BaseException:
         """What a request that failed on the way raises."""

@@ -10,9 +10,10 @@ failure on the wire maps to a ``TransportError``.
 from __future__ import annotations
 
 import asyncio
+import logging
 import math
 from collections.abc import Mapping
-from typing import Any, TypeVar, cast
+from typing import TYPE_CHECKING, Any, TypeGuard, TypeVar, cast
 
 import aiohttp
 import msgspec
@@ -30,18 +31,31 @@ from .errors import (
     error_class_for_code,
 )
 
+if TYPE_CHECKING:
+    from ._secure import Sealer
+
 T = TypeVar("T")
+
+log = logging.getLogger("multimarkets_async")
+
+_string = msgspec.json.Decoder(str)
 
 UNREADABLE = (msgspec.DecodeError, UnicodeDecodeError, RecursionError)
 """What decoding hostile bytes can raise (msgspec raises the last two as they are)."""
 
 
 def decode(
-    operation: Operation[T], status: int, headers: Mapping[str, str], raw: bytes, trace: str
+    operation: Operation[T],
+    status: int,
+    headers: Mapping[str, str],
+    raw: bytes,
+    trace: str,
+    sealer: Sealer | None = None,
 ) -> T:
     """``data`` of a successful reply, else the typed error. The typed decoder runs first
     (the fast path); a failure's ``data`` may have any shape, so failures are read again
-    with the loose envelope of the operation's dialect."""
+    with the loose envelope of the operation's dialect. In secure mode (``sealer``), a
+    ``data`` that came encrypted is opened and then decoded."""
     dialect = operation.dialect
     if 300 <= status < 400:
         raise RedirectError(
@@ -59,6 +73,8 @@ def decode(
         else:
             failure = dialect.verdict(envelope)
             if failure is None:
+                if sealer is not None:
+                    return _opened(operation, envelope.data, sealer, trace)
                 return cast(T, envelope.data)
             raise _api_error(operation, status, headers, trace, failure)
     try:
@@ -72,6 +88,9 @@ def decode(
         raise _api_error(operation, status, headers, trace, failure or Failure("HTTP_429"))
     if failure is not None:
         raise _api_error(operation, status, headers, trace, failure)
+    if recognised and status == 200 and sealer is not None and _sealed(loose.data, sealer):
+        # The typed decoder met a string where it wanted something else: it must open.
+        return _unseal(operation, loose.data, sealer, trace)
     if recognised and status == 200:
         reason = f"data does not match the expected shape: {reason}"
     elif recognised:
@@ -87,6 +106,51 @@ def decode(
         http_status=status,
         trace=trace,
         body=_quotable(operation, raw),
+    )
+
+
+def _sealed(data: Any, sealer: Sealer) -> TypeGuard[str]:
+    return isinstance(data, str) and sealer.is_sealed(data)
+
+
+def _opened(operation: Operation[T], data: Any, sealer: Sealer, trace: str) -> T:
+    """A ``data`` the typed decoder accepted (a string, or raw JSON, where the operation
+    allows one): the content it holds if it is sealed and opens with the key, else itself
+    (a string that only looks sealed is a string)."""
+    text = data
+    if isinstance(data, msgspec.Raw) and memoryview(data)[:1].tobytes() == b'"':
+        text = _string.decode(data)
+    if not _sealed(text, sealer):
+        return cast(T, data)
+    try:
+        plain = sealer.open(text)
+    except ValueError:
+        log.debug("%s: data looks encrypted but does not open; kept as it is", operation.biz_type)
+        return cast(T, data)
+    return _decode_opened(operation, plain, trace)
+
+
+def _unseal(operation: Operation[T], data: str, sealer: Sealer, trace: str) -> T:
+    """The ``data`` a sealed reply holds, decoded, or ``UndecodableResponseError``."""
+    try:
+        plain = sealer.open(data)
+    except ValueError as exc:
+        raise _unopened(operation, trace, str(exc)) from None
+    return _decode_opened(operation, plain, trace)
+
+
+def _decode_opened(operation: Operation[T], plain: bytes, trace: str) -> T:
+    try:
+        return cast(T, operation.data_decoder.decode(plain))
+    except UNREADABLE as exc:
+        raise _unopened(
+            operation, trace, f"the decrypted data cannot be read: {_why(exc)}"
+        ) from None
+
+
+def _unopened(operation: Operation[Any], trace: str, reason: str) -> UndecodableResponseError:
+    return UndecodableResponseError(
+        reason, biz_type=operation.biz_type, http_status=200, trace=trace, body=WITHHELD
     )
 
 

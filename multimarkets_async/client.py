@@ -25,15 +25,19 @@ from ._config import (
     ENV_BASE_URL,
     ENV_COMPANY_ID,
     ENV_MARKET_TOKEN,
+    ENV_PUBLIC_KEY,
     ENV_PUSH_URL,
+    ENV_SECURE,
     PRODUCTION_BASE_URL,
     Secret,
     Timeout,
+    flag_from_env,
     from_env,
 )
 from ._operation import Operation, op
 from ._pipeline import Pipeline
 from ._retry import Retry
+from ._secure import SecureMode
 from ._tasks import TaskHost
 from ._version import __version__
 from .errors import ClientClosedError, ConfigurationError, ValidationError
@@ -115,6 +119,11 @@ class ManagerClient:
     ``proxy`` sends every request through that HTTP proxy; ``trust_env=True`` (off by
     default) takes proxies from ``HTTP_PROXY``/``HTTPS_PROXY``/``NO_PROXY`` (and ``~/.netrc``)
     instead. Redirects are never followed: the API never redirects.
+
+    ``secure=True`` (or ``$MULTIMARKETS_SECURE=1``) signs and RSA-encrypts every Manager call
+    (the vendor's secure mode; the login and market data stay plain) with ``public_key`` (PEM
+    or Base64 DER; or ``$MULTIMARKETS_PUBLIC_KEY``), else with the company public key of the
+    login's reply. It needs the ``secure`` extra (``cryptography``).
     """
 
     def __init__(
@@ -134,6 +143,8 @@ class ManagerClient:
         on_response: ResponseHook | None = None,
         proxy: str | None = None,
         trust_env: bool = False,
+        secure: bool | None = None,
+        public_key: str | bytes | None = None,
     ) -> None:
         app_id = from_env(app_id, ENV_APP_ID)
         secret = from_env(app_secret, ENV_APP_SECRET)
@@ -163,8 +174,11 @@ class ManagerClient:
         )
         check.integer("max_connections", max_connections, minimum=1, maximum=10_000)
         check.boolean("trust_env", trust_env)
+        secure_mode = _secure_mode(secure, public_key)
         self.app_id = app_id
         self.company_id = company.strip()
+        self.secure = secure_mode is not None
+        """Whether Manager calls are signed and encrypted (secure mode)."""
         self.base_url = url.rstrip("/")
         self._proxy = proxy
         self._options = CallOptions(
@@ -185,6 +199,7 @@ class ManagerClient:
             login_options=self._options,
             market_token=None if quote_token is None else Secret(quote_token),
             proxy=proxy,
+            secure=secure_mode,
         )
         self._raw_operations: dict[tuple[Any, ...], Operation[Any]] = {}
         self._bind_resources()
@@ -205,7 +220,8 @@ class ManagerClient:
     def __repr__(self) -> str:
         return (
             f"<ManagerClient base_url={self.base_url!r} company_id={self.company_id!r} "
-            f"app_id={self.app_id!r}{' closed' if self.closed else ''}>"
+            f"app_id={self.app_id!r}{' secure' if self.secure else ''}"
+            f"{' closed' if self.closed else ''}>"
         )
 
     def with_options(
@@ -451,6 +467,19 @@ def _check_settings(
         raise ConfigurationError(f"session must be an aiohttp.ClientSession, got {session!r}")
     if proxy is not None:
         _http_url("proxy", proxy)
+
+
+def _secure_mode(secure: bool | None, public_key: str | bytes | None) -> SecureMode | None:
+    """Secure mode as the arguments (else the environment) ask for it, its key read now."""
+    if secure is None:
+        secure = flag_from_env(ENV_SECURE)
+    else:
+        _setting(check.boolean, "secure", secure)
+    if not secure:
+        if public_key is not None:
+            raise ConfigurationError("public_key is used only in secure mode: pass secure=True")
+        return None
+    return SecureMode(public_key if public_key is not None else from_env(None, ENV_PUBLIC_KEY))
 
 
 def _setting(

@@ -8,7 +8,7 @@ from _operations import AUTH, GROUPS, PAGE
 import multimarkets_async as mm
 from multimarkets_async.sandbox import Sandbox, password_md5
 
-pytestmark = pytest.mark.anyio
+pytestmark = [pytest.mark.anyio, pytest.mark.plain_and_secure]
 
 
 async def test_create_then_get_and_list(client: mm.ManagerClient, sandbox: Sandbox) -> None:
@@ -82,7 +82,7 @@ async def test_raw_request_escape_hatch(client: mm.ManagerClient) -> None:
     assert typed.current == 2 and all(isinstance(r, mm.Customer) for r in typed.records)
 
 
-async def test_headers_sent(client: mm.ManagerClient, sandbox: Sandbox) -> None:
+async def test_headers_sent(client: mm.ManagerClient, sandbox: Sandbox, secure: bool) -> None:
     await client.customers.groups()
     await client.customers.groups()
     headers = sandbox.last_headers(GROUPS)
@@ -94,6 +94,7 @@ async def test_headers_sent(client: mm.ManagerClient, sandbox: Sandbox) -> None:
     assert "group" not in headers
     traces = sandbox.traces
     assert len(traces) == len(set(traces)) == 3  # auth + two calls, each its own trace
-    assert not any(t.startswith("x-") for t in traces)
+    # `x-` marks a secure request: the login always goes plain, the calls as the mode says
+    assert [t.startswith("x-") for t in traces] == [False, secure, secure]
     auth_headers = sandbox.last_headers(AUTH)
     assert "token" not in auth_headers and "companyId" not in auth_headers

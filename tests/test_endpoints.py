@@ -36,7 +36,7 @@ from multimarkets_async.models import (
 from multimarkets_async.resources import ENDPOINTS
 from multimarkets_async.sandbox import Sandbox
 
-pytestmark = pytest.mark.anyio
+pytestmark = [pytest.mark.anyio, pytest.mark.plain_and_secure]
 
 
 def all_of(items: list[Any], cls: type) -> bool:
@@ -284,15 +284,15 @@ async def test_market_data(client: mm.ManagerClient, sandbox: Sandbox) -> None:
     assert "token" not in query  # the token travels in the query string, not in headers
 
 
-async def test_market_data_with_its_own_token() -> None:
+async def test_market_data_with_its_own_token(secure: bool) -> None:
     async with (
-        Sandbox(customers=10, market_token="quote-token-1") as sb,
+        Sandbox(secure=secure, customers=10, market_token="quote-token-1") as sb,
         mm.ManagerClient(**sb.credentials(), market_token="quote-token-1") as client,
     ):
         assert (await client.markets.trades(["BTCUSDT"]))[0].code == "BTCUSDT"
         assert sb.calls[AUTH] == 0  # no login needed
     async with (
-        Sandbox(customers=10) as sb,
+        Sandbox(secure=secure, customers=10) as sb,
         mm.ManagerClient(**sb.credentials(), market_token="wrong", max_retries=0) as client,
     ):
         with pytest.raises(mm.InvalidRequestError) as caught:

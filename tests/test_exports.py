@@ -26,7 +26,7 @@ from multimarkets_async._progress import PlainProgress, RichProgress, expected_t
 from multimarkets_async.models import dec_hook
 from multimarkets_async.sandbox import Sandbox
 
-pytestmark = pytest.mark.anyio
+pytestmark = [pytest.mark.anyio, pytest.mark.plain_and_secure]
 
 CLI = [sys.executable, "-m", "multimarkets_async.cli"]
 
@@ -95,8 +95,11 @@ async def test_parquet_schema_comes_from_the_model(
 
 
 @pytest.mark.parametrize("suffix", [".jsonl", ".csv", ".parquet"])
-async def test_empty_exports_are_valid_files(tmp_path: Path, suffix: str) -> None:
-    async with Sandbox(customers=0) as sb, mm.ManagerClient(**sb.credentials()) as client:
+async def test_empty_exports_are_valid_files(tmp_path: Path, suffix: str, secure: bool) -> None:
+    async with (
+        Sandbox(secure=secure, customers=0) as sb,
+        mm.ManagerClient(**sb.credentials()) as client,
+    ):
         target = tmp_path / f"none{suffix}"
         summary = await mm.export(client.customers.list(), target)
     assert summary.records == 0
@@ -121,9 +124,11 @@ async def test_format_is_explicit_or_from_extension(
 
 
 @pytest.mark.parametrize("fmt", ["jsonl", "csv", "parquet"])
-async def test_killed_export_resumes_with_each_record_once(tmp_path: Path, fmt: str) -> None:
+async def test_killed_export_resumes_with_each_record_once(
+    tmp_path: Path, fmt: str, secure: bool
+) -> None:
     count = 20_000
-    async with Sandbox(customers=count, latency=0.03) as sb:
+    async with Sandbox(secure=secure, customers=count, latency=0.03) as sb:
         env = environment(sb)
         target = tmp_path / f"customers.{fmt}"
         command = [
@@ -235,10 +240,12 @@ def mode_of(path: Path) -> int:
 
 
 @pytest.mark.parametrize("suffix", [".jsonl", ".csv", ".parquet"])
-async def test_every_file_of_an_export_is_the_owners_alone(tmp_path: Path, suffix: str) -> None:
+async def test_every_file_of_an_export_is_the_owners_alone(
+    tmp_path: Path, suffix: str, secure: bool
+) -> None:
     old = os.umask(0o022)  # the usual umask would leave them readable by everyone
     try:
-        async with Sandbox(customers=5_000) as sb:
+        async with Sandbox(secure=secure, customers=5_000) as sb:
             target = tmp_path / f"customers{suffix}"
             sb.inject("empty_page", biz_type=PAGE, after=3, times=20)  # page 4 stays empty
             async with mm.ManagerClient(**sb.credentials(), retry=FAST_RETRY) as client:

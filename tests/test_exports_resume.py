@@ -17,7 +17,7 @@ from test_exports import read_back
 import multimarkets_async as mm
 from multimarkets_async.sandbox import Sandbox
 
-pytestmark = pytest.mark.anyio
+pytestmark = [pytest.mark.anyio, pytest.mark.plain_and_secure]
 
 CLI = [sys.executable, "-m", "multimarkets_async.cli"]
 
@@ -31,9 +31,9 @@ def export_command(target: Path) -> list[str]:
 @pytest.mark.parametrize("fmt", ["jsonl", "csv", "parquet"])
 @pytest.mark.parametrize("how", [signal.SIGKILL, signal.SIGINT])
 async def test_resume_after_sign_ups_and_deletions_writes_each_customer_once(
-    tmp_path: Path, fmt: str, how: int
+    tmp_path: Path, fmt: str, how: int, secure: bool
 ) -> None:
-    async with Sandbox(customers=20_000, latency=0.03) as sb:
+    async with Sandbox(secure=secure, customers=20_000, latency=0.03) as sb:
         target = tmp_path / f"customers.{fmt}"
         command = export_command(target)
         await interrupt(command, environment(sb), tmp_path / f"{target.name}.checkpoint", how)
@@ -56,8 +56,8 @@ async def test_resume_after_sign_ups_and_deletions_writes_each_customer_once(
     assert not list(tmp_path.glob("customers.*.*"))  # checkpoint and key log removed
 
 
-async def test_resume_does_not_trust_an_echoed_current(tmp_path: Path) -> None:
-    async with Sandbox(customers=20_000, latency=0.03, echo_current=1) as sb:
+async def test_resume_does_not_trust_an_echoed_current(tmp_path: Path, secure: bool) -> None:
+    async with Sandbox(secure=secure, customers=20_000, latency=0.03, echo_current=1) as sb:
         target = tmp_path / "customers.jsonl"
         command = export_command(target)
         await interrupt(command, environment(sb), tmp_path / "customers.jsonl.checkpoint", 9)
@@ -67,8 +67,8 @@ async def test_resume_does_not_trust_an_echoed_current(tmp_path: Path) -> None:
     assert [c.id for c in read_back(target, mm.Customer)] == expected
 
 
-async def test_resume_with_other_settings_names_them(tmp_path: Path) -> None:
-    async with Sandbox(customers=20_000, latency=0.03) as sb:
+async def test_resume_with_other_settings_names_them(tmp_path: Path, secure: bool) -> None:
+    async with Sandbox(secure=secure, customers=20_000, latency=0.03) as sb:
         target = tmp_path / "customers.jsonl"
         command = export_command(target)
         await interrupt(command, environment(sb), tmp_path / "customers.jsonl.checkpoint", 9)
@@ -79,8 +79,10 @@ async def test_resume_with_other_settings_names_them(tmp_path: Path) -> None:
     assert "page_size: 250 in the checkpoint, 500 now" in message and "Traceback" not in message
 
 
-async def test_an_export_that_comes_up_short_fails_and_can_be_resumed(tmp_path: Path) -> None:
-    async with Sandbox(customers=5_000) as sb:
+async def test_an_export_that_comes_up_short_fails_and_can_be_resumed(
+    tmp_path: Path, secure: bool
+) -> None:
+    async with Sandbox(secure=secure, customers=5_000) as sb:
         target = tmp_path / "customers.csv"
         sb.inject("empty_page", biz_type=PAGE, after=3, times=20)  # page 4 stays empty
         async with mm.ManagerClient(**sb.credentials(), retry=FAST_RETRY) as client:
@@ -102,8 +104,9 @@ async def test_an_export_that_comes_up_short_fails_and_can_be_resumed(tmp_path: 
 
 async def test_the_export_command_fails_loudly_when_the_listing_comes_up_short(
     tmp_path: Path,
+    secure: bool,
 ) -> None:
-    async with Sandbox(customers=5_000, total_override=6_000) as sb:
+    async with Sandbox(secure=secure, customers=5_000, total_override=6_000) as sb:
         target = tmp_path / "customers.jsonl"
         result = await anyio.run_process(
             [*CLI, "export", "customers", "--out", str(target), "--quiet"],

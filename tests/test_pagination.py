@@ -10,7 +10,7 @@ from conftest import FAST_RETRY
 import multimarkets_async as mm
 from multimarkets_async.sandbox import Sandbox
 
-pytestmark = pytest.mark.anyio
+pytestmark = [pytest.mark.anyio, pytest.mark.plain_and_secure]
 
 SIZE = 50
 
@@ -21,8 +21,13 @@ def expected_ids(sb: Sandbox) -> list[int]:
 
 @pytest.mark.parametrize("count", [0, 1, SIZE - 1, SIZE, SIZE + 1, 20 * SIZE + 7])
 @pytest.mark.parametrize("concurrency", [1, 8])
-async def test_walk_yields_exactly_n_records_in_order(count: int, concurrency: int) -> None:
-    async with Sandbox(customers=count, seed=3) as sb, mm.ManagerClient(**sb.credentials()) as c:
+async def test_walk_yields_exactly_n_records_in_order(
+    count: int, concurrency: int, secure: bool
+) -> None:
+    async with (
+        Sandbox(secure=secure, customers=count, seed=3) as sb,
+        mm.ManagerClient(**sb.credentials()) as c,
+    ):
         records = [r async for r in c.customers.list(page_size=SIZE, concurrency=concurrency)]
         assert [r.id for r in records] == expected_ids(sb)
         assert len({r.id for r in records}) == count
@@ -34,8 +39,11 @@ async def test_walk_yields_exactly_n_records_in_order(count: int, concurrency: i
         assert sb.calls[PAGE] == pages_needed + check
 
 
-async def test_concurrency_1_and_8_give_identical_records() -> None:
-    async with Sandbox(customers=3_333, seed=11) as sb, mm.ManagerClient(**sb.credentials()) as c:
+async def test_concurrency_1_and_8_give_identical_records(secure: bool) -> None:
+    async with (
+        Sandbox(secure=secure, customers=3_333, seed=11) as sb,
+        mm.ManagerClient(**sb.credentials()) as c,
+    ):
         sequential = [r async for r in c.customers.list(page_size=100, concurrency=1)]
         concurrent = [r async for r in c.customers.list(page_size=100, concurrency=8)]
         assert sequential == concurrent
@@ -125,9 +133,9 @@ async def test_placeholder_total_of_zero_walks_until_a_short_page(sandbox: Sandb
     assert ids == expected_ids(sandbox)
 
 
-async def test_in_flight_pages_never_exceed_concurrency() -> None:
+async def test_in_flight_pages_never_exceed_concurrency(secure: bool) -> None:
     async with (
-        Sandbox(customers=2_000, latency=0.02) as sb,
+        Sandbox(secure=secure, customers=2_000, latency=0.02) as sb,
         mm.ManagerClient(**sb.credentials()) as c,
     ):
         count = 0
@@ -137,8 +145,11 @@ async def test_in_flight_pages_never_exceed_concurrency() -> None:
         assert sb.max_in_flight == 3
 
 
-async def test_prefetch_is_bounded_while_the_consumer_is_slow() -> None:
-    async with Sandbox(customers=2_000) as sb, mm.ManagerClient(**sb.credentials()) as c:
+async def test_prefetch_is_bounded_while_the_consumer_is_slow(secure: bool) -> None:
+    async with (
+        Sandbox(secure=secure, customers=2_000) as sb,
+        mm.ManagerClient(**sb.credentials()) as c,
+    ):
         pages = c.customers.list(page_size=100, concurrency=4).pages()
         async with pages:
             await pages.__anext__()  # page 1 is read: total known, pages 2..5 prefetched

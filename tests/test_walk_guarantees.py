@@ -4,7 +4,7 @@ Every walk is checked against what the README promises: no record twice, ever; e
 present from the walk's start to its end yielded (or the walk says it cannot vouch for that,
 in ``stats.problems``); survivors in list order. The scenario of each seed mixes sign-ups at
 the front, deletions anywhere, every fault kind, concurrency 1..16, page sizes, re-reading on
-and off, and records or ``pages()``.
+and off, records or ``pages()``, and plain or secure mode.
 
 CI runs ``WALK_SEEDS`` seeds (default 300); more on demand, e.g.
 ``MULTIMARKETS_WALK_SEEDS=5000 python -m pytest tests/test_walk_guarantees.py``.
@@ -43,6 +43,7 @@ class Scenario:
     pages: bool  # walk pages() instead of records
     interrupt: int | None  # stop after this many pages, change the data, resume from a cursor
     between: tuple[int, int]  # sign-ups and deletions while the walk is interrupted
+    secure: bool  # against a sandbox that requires secure mode (signed, encrypted requests)
 
     @classmethod
     def draw(cls, seed: int) -> Scenario:
@@ -71,6 +72,7 @@ class Scenario:
             pages=pages,
             interrupt=interrupt,
             between=between,
+            secure=rng.random() < 0.5,
         )
 
 
@@ -87,6 +89,7 @@ async def walk(scenario: Scenario) -> tuple[list[int], mm.WalkStats, list[int], 
             fault_rates=scenario.faults,
             slow_delay=0.01,
             retry_after=0.001,
+            secure=scenario.secure,
         ) as sb,
         mm.ManagerClient(**sb.credentials(), retry=RETRY) as client,
     ):

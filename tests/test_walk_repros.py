@@ -22,7 +22,7 @@ import multimarkets_async as mm
 from multimarkets_async.pagination._seen import HOT_LIMIT, SeenKeys
 from multimarkets_async.sandbox import CHAOS_KINDS, Sandbox
 
-pytestmark = pytest.mark.anyio
+pytestmark = [pytest.mark.anyio, pytest.mark.plain_and_secure]
 
 CLI = [sys.executable, "-m", "multimarkets_async.cli"]
 RETRY = mm.Retry(max_retries=10, base=0.001, cap=0.01)
@@ -33,9 +33,10 @@ RETRY = mm.Retry(max_retries=10, base=0.001, cap=0.01)
 
 @pytest.mark.parametrize("kind", CHAOS_KINDS)
 @pytest.mark.parametrize("concurrency", [4, 16])
-async def test_sign_ups_and_faults_lose_nothing(kind: str, concurrency: int) -> None:
+async def test_sign_ups_and_faults_lose_nothing(kind: str, concurrency: int, secure: bool) -> None:
     async with (
         Sandbox(
+            secure=secure,
             customers=20_000,
             seed=3,
             insert_per_call=50,
@@ -98,9 +99,9 @@ async def test_the_export_command_reads_every_customer_at_any_concurrency(
 # -- 3. short and empty pages ------------------------------------------------------------------
 
 
-async def test_a_transient_empty_page_is_read_again() -> None:
+async def test_a_transient_empty_page_is_read_again(secure: bool) -> None:
     async with (
-        Sandbox(customers=10_000) as sb,
+        Sandbox(secure=secure, customers=10_000) as sb,
         mm.ManagerClient(**sb.credentials(), retry=FAST_RETRY) as client,
     ):
         sb.inject("empty_page", biz_type=PAGE, after=2)
@@ -112,10 +113,10 @@ async def test_a_transient_empty_page_is_read_again() -> None:
 
 @pytest.mark.parametrize("kind", ["empty_page", "short_page"])
 async def test_a_page_that_stays_short_ends_the_walk_loudly(
-    kind: str, caplog: pytest.LogCaptureFixture
+    kind: str, caplog: pytest.LogCaptureFixture, secure: bool
 ) -> None:
     async with (
-        Sandbox(customers=10_000) as sb,
+        Sandbox(secure=secure, customers=10_000) as sb,
         mm.ManagerClient(**sb.credentials(), retry=FAST_RETRY) as client,
     ):
         sb.inject(kind, biz_type=PAGE, after=2, times=100)
@@ -130,9 +131,9 @@ async def test_a_page_that_stays_short_ends_the_walk_loudly(
 # -- 4. servers that repeat records or ignore `current` -----------------------------------------
 
 
-async def test_records_repeated_on_two_pages_come_once_and_the_walk_says_so() -> None:
+async def test_records_repeated_on_two_pages_come_once_and_the_walk_says_so(secure: bool) -> None:
     async with (
-        Sandbox(customers=6_000, repeat_pages={2: 1}) as sb,
+        Sandbox(secure=secure, customers=6_000, repeat_pages={2: 1}) as sb,
         mm.ManagerClient(**sb.credentials(), retry=FAST_RETRY) as client,
     ):
         walk = client.customers.list(page_size=2000, concurrency=1)
@@ -145,9 +146,11 @@ async def test_records_repeated_on_two_pages_come_once_and_the_walk_says_so() ->
 
 @pytest.mark.parametrize("total", [None, 10**12, -5])
 @pytest.mark.parametrize("concurrency", [1, 8])
-async def test_a_server_that_ignores_current_is_caught(total: int | None, concurrency: int) -> None:
+async def test_a_server_that_ignores_current_is_caught(
+    total: int | None, concurrency: int, secure: bool
+) -> None:
     async with (
-        Sandbox(customers=6_000, ignore_current=True, total_override=total) as sb,
+        Sandbox(secure=secure, customers=6_000, ignore_current=True, total_override=total) as sb,
         mm.ManagerClient(**sb.credentials(), retry=FAST_RETRY) as client,
     ):
         seen = 0
@@ -160,9 +163,9 @@ async def test_a_server_that_ignores_current_is_caught(total: int | None, concur
     assert error.biz_type == PAGE and error.trace and error.trace in str(error)
 
 
-async def test_an_echoed_current_is_not_believed() -> None:
+async def test_an_echoed_current_is_not_believed(secure: bool) -> None:
     async with (
-        Sandbox(customers=5_000, echo_current=1) as sb,
+        Sandbox(secure=secure, customers=5_000, echo_current=1) as sb,
         mm.ManagerClient(**sb.credentials(), retry=FAST_RETRY) as client,
     ):
         pages = [p async for p in client.customers.list(page_size=1000).pages()]
@@ -173,10 +176,14 @@ async def test_an_echoed_current_is_not_believed() -> None:
 # -- 5. records without identity ---------------------------------------------------------------
 
 
-async def test_ledger_entries_without_keys_are_never_dropped_as_repeats() -> None:
+async def test_ledger_entries_without_keys_are_never_dropped_as_repeats(secure: bool) -> None:
     async with (
         Sandbox(
-            customers=1_000, ledger_size=5_000, ledger_null_keys=True, ledger_insert_per_call=7
+            secure=secure,
+            customers=1_000,
+            ledger_size=5_000,
+            ledger_null_keys=True,
+            ledger_insert_per_call=7,
         ) as sb,
         mm.ManagerClient(**sb.credentials(), retry=FAST_RETRY) as client,
     ):
