@@ -462,6 +462,9 @@ def main() -> None:
     quick = ["--quick"] if args.quick else []
     subprocess.run([sys.executable, str(HERE / "events.py"), *quick], check=True)
     events = json.loads((RESULTS / "events.json").read_text())
+    log("secure mode (benchmarks/secure.py)")
+    subprocess.run([sys.executable, str(HERE / "secure.py"), *quick], check=True)
+    secure = json.loads((RESULTS / "secure.json").read_text())
     checks = targets(rows, walks, decode, memory, customers)
     RESULTS.mkdir(exist_ok=True)
     kept_sync, kept_sync_text = kept_sync_results()
@@ -474,6 +477,7 @@ def main() -> None:
                 "decode_ms": decode,
                 "memory": memory,
                 "events": events,
+                "secure": secure,
                 **kept_sync,
                 "targets": [{"target": n, "measured": v, "met": ok} for n, v, ok in checks],
             },
@@ -488,6 +492,15 @@ def main() -> None:
         f"`client.events()` (bare aiohttp loop: {events['bare_events_per_second']:,.0f}); "
         f"a slow consumer with {events['slow_consumer']['queued']:,} events queued peaks at "
         f"{events['slow_consumer']['peak_rss_mib']:.1f} MiB. See [events.md](events.md).\n"
+    )
+    ratios = ", ".join(
+        f"{row['ratio']:.2f}× (concurrency {row['concurrency']})" for row in secure["summary"]
+    )
+    text += (
+        f"\n## Secure mode\n\nA walk of {secure['customers']:,} customers with every request "
+        f"signed and RSA-encrypted (`secure=True`) takes {ratios} the plain walk's time; "
+        f"sealing one page request costs {secure['seal_us_per_request']:.0f} µs. "
+        "See [secure.md](secure.md).\n"
     )
     (RESULTS / "results.md").write_text(text + kept_sync_text)
     log(text)
