@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import os
 import shutil
@@ -11,6 +12,8 @@ from typing import Any
 
 import pytest
 from _postgres import SKIP_VARIABLE, PostgresMissing, find_bin_dir, throwaway_postgres
+from _redis import SKIP_VARIABLE as SKIP_REDIS_VARIABLE
+from _redis import RedisMissing, RedisServer, find_redis_server, flush, throwaway_redis
 
 import multimarkets_async as mm
 from multimarkets_async import _config as mm_config
@@ -110,3 +113,61 @@ def postgres_url() -> Iterator[str]:
 def sync_table() -> str:
     """A table name no other test of the session uses (the tests share one database)."""
     return f"sync_{next(_TABLES)}"
+
+
+def _redis_or_skip() -> None:
+    """Skip (``MULTIMARKETS_SKIP_REDIS=1``) or fail, saying what to install, without a
+    ``redis-server``."""
+    if os.environ.get(SKIP_REDIS_VARIABLE) == "1":
+        pytest.skip(f"{SKIP_REDIS_VARIABLE}=1: the Redis tests are skipped")
+    try:
+        find_redis_server()
+    except RedisMissing as exc:
+        pytest.fail(str(exc), pytrace=False)
+
+
+@contextlib.contextmanager
+def _redis_in_temporary_directory() -> Iterator[RedisServer]:
+    directory = Path(tempfile.mkdtemp(prefix="multimarkets-redis-"))
+    try:
+        with throwaway_redis(directory) as server:
+            yield server
+    finally:
+        shutil.rmtree(directory, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def redis_server_session() -> Iterator[RedisServer]:
+    """A ``redis-server`` started for this test session on a free loopback port (stopped at
+    its end). Tests take ``redis_url`` (flushed for each), not this, unless they need the
+    server itself; none may kill it (``throwaway_redis_server`` is for that).
+
+    Without ``redis-server`` the tests that use it fail, saying what to install; set
+    ``MULTIMARKETS_SKIP_REDIS=1`` to skip them instead.
+    """
+    _redis_or_skip()
+    with _redis_in_temporary_directory() as server:
+        yield server
+
+
+@pytest.fixture
+def redis_url(redis_server_session: RedisServer) -> str:
+    """The URL (database 0) of the session's Redis server, emptied (``FLUSHALL``) for this
+    test."""
+    if not redis_server_session.alive():
+        pytest.fail(
+            "the session's redis-server has died (a test killed it? use "
+            f"throwaway_redis_server for that):\n{redis_server_session.log()}",
+            pytrace=False,
+        )
+    flush(redis_server_session.url)
+    return redis_server_session.url
+
+
+@pytest.fixture
+def throwaway_redis_server() -> Iterator[RedisServer]:
+    """A ``redis-server`` of this test's own, free to kill (``.kill()``); stopped at teardown
+    if still running."""
+    _redis_or_skip()
+    with _redis_in_temporary_directory() as server:
+        yield server
