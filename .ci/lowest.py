@@ -1,7 +1,7 @@
 """Print pip constraints pinning every dependency of the package (and of its ``cli``,
-``parquet``, ``postgres`` and ``secure`` extras) to the lowest version ``pyproject.toml``
-allows, so that CI can check the declared lower bounds are true. A dependency without a ``>=``
-bound is an error."""
+``parquet``, ``postgres``, ``secure`` and ``redis`` extras) to the lowest version
+``pyproject.toml`` allows, so that CI can check the declared lower bounds are true. A
+dependency without a ``>=`` bound is an error."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from pathlib import Path
 
 import tomllib
 
-EXTRAS = ("cli", "parquet", "postgres", "secure")
+EXTRAS = ("cli", "parquet", "postgres", "secure", "redis")
 BOUND = re.compile(r"^\s*([A-Za-z0-9_.-]+)(?:\[[^\]]*\])?\s*>=\s*([0-9][^,;\s]*)")
 
 

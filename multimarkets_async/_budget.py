@@ -12,6 +12,10 @@ server's own reset, so waiting for it cannot cause a 429.
 Nonsense cannot park callers: a limit of 0 or less is ignored, no wait is ever longer than the
 caller's ``cap`` (``Retry.max_retry_after``) or its remaining time, and a caller that would
 have to wait longer is told at once (``BudgetExhausted``) instead of sleeping.
+
+``Budget`` is what the pipeline asks: ``acquire`` a slot before sending, ``settle`` the slot
+with the reply. ``RateLimitBudget`` keeps the budget in this process; ``_shared_budget``
+keeps the same rules in a store that many processes share.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ import math
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import Protocol
 
 import anyio
 
@@ -68,6 +73,40 @@ class BudgetExhausted(Exception):
         self.wait = wait
 
 
+@dataclass(frozen=True, slots=True)
+class Reply:
+    """What a call's reply tells its budget: the headers (None: the call failed on the way),
+    whether it was rate-limited and the ``Retry-After`` it named. No window is remembered
+    as ending more than ``cap`` seconds from now."""
+
+    headers: Mapping[str, str] | None
+    rate_limited: bool = False
+    retry_after: float | None = None
+    cap: float = math.inf
+
+
+class Slot(Protocol):
+    """One call's draw on a budget, settled once with the call's reply."""
+
+    async def settle(self, reply: Reply) -> None:
+        """Record the call's reply."""
+
+
+class Budget(Protocol):
+    """Rate-limit budgets per endpoint, as the pipeline uses them."""
+
+    async def acquire(self, key: str, cap: float) -> Slot:
+        """Wait until the endpoint's budget allows one more call, then take it; raise
+        ``BudgetExhausted`` at once when that means waiting longer than ``cap`` or beyond the
+        caller's deadline."""
+
+    def blocked(self, key: str) -> bool:
+        """Whether callers of ``key`` must wait for the current window to end."""
+
+    async def aclose(self) -> None:
+        """Release what the budget holds (connections)."""
+
+
 class _Window:
     """One endpoint's budget: what its replies said of the current rate-limit window."""
 
@@ -106,7 +145,7 @@ class RateLimitBudget:
             window = self._windows[key] = _Window()
         return window
 
-    async def acquire(self, key: str, cap: float) -> None:
+    async def acquire(self, key: str, cap: float) -> Slot:
         """Wait until the endpoint's budget allows one more call, then take it. Raises
         ``BudgetExhausted`` at once when that would mean waiting longer than ``cap`` seconds
         or beyond the caller's deadline."""
@@ -125,6 +164,7 @@ class RateLimitBudget:
             with anyio.move_on_after(wait):
                 await changed.wait()
         window.pending += 1
+        return _LocalSlot(self, key)
 
     def settle(
         self,
@@ -137,6 +177,11 @@ class RateLimitBudget:
     ) -> None:
         """Record the reply (or the failure, with ``headers`` None) of a call taken earlier.
         No window is remembered as ending more than ``cap`` seconds from now."""
+        self.record(key, Reply(headers, rate_limited, retry_after, cap))
+
+    def record(self, key: str, reply: Reply) -> None:
+        """Record ``reply``, to a call of ``key`` taken earlier."""
+        headers, cap = reply.headers, reply.cap
         window = self._window(key)
         window.pending = max(0, window.pending - 1)
         now = self._clock()
@@ -154,8 +199,8 @@ class RateLimitBudget:
                 else:
                     current = window.remaining
                     window.remaining = remaining if current is None else min(current, remaining)
-        if rate_limited:
-            wait = retry_after if retry_after is not None else window.length
+        if reply.rate_limited:
+            wait = reply.retry_after if reply.retry_after is not None else window.length
             if wait is not None:  # else the caller's backoff decides the wait
                 window.remaining = 0
                 window.reset_at = max(window.reset_at or 0.0, now + min(wait, cap))
@@ -165,3 +210,16 @@ class RateLimitBudget:
         """Whether callers of ``key`` must wait for the current window to end."""
         window = self._window(key)
         return window.reset_at is not None and not window.available(self._clock())
+
+    async def aclose(self) -> None:
+        """Nothing to release."""
+
+
+class _LocalSlot:
+    __slots__ = ("_budget", "_key")
+
+    def __init__(self, budget: RateLimitBudget, key: str) -> None:
+        self._budget, self._key = budget, key
+
+    async def settle(self, reply: Reply) -> None:
+        self._budget.record(self._key, reply)

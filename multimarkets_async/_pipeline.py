@@ -28,7 +28,7 @@ import msgspec
 
 from . import _replies
 from ._auth import AUTH, CredentialsLogin, TokenProvider
-from ._budget import BudgetExhausted, RateLimitBudget
+from ._budget import Budget, BudgetExhausted, RateLimitBudget, Reply
 from ._call import CallOptions, Reconcile, ReplyInfo, ResponseInfo
 from ._config import Secret
 from ._dialect import ENCODER, Identity, Request
@@ -88,6 +88,7 @@ class Pipeline:
         market_token: Secret | None = None,
         proxy: str | None = None,
         secure: SecureMode | None = None,
+        budget: Budget | None = None,
     ) -> None:
         self._base_url = base_url
         self._identity = Identity(company_id, lang)
@@ -102,7 +103,7 @@ class Pipeline:
         self._secure = secure
         self._loop: asyncio.AbstractEventLoop | None = None
         self._calls: set[anyio.CancelScope] = set()
-        self.budget = RateLimitBudget()
+        self.budget: Budget = budget if budget is not None else RateLimitBudget()
 
     def abort(self) -> None:
         """End every call in progress with ``ClientClosedError`` (the client is closing)."""
@@ -309,7 +310,7 @@ class Pipeline:
         key = operation.biz_type
         cap = options.retry.max_retry_after
         try:
-            await self.budget.acquire(key, cap)
+            slot = await self.budget.acquire(key, cap)
         except BudgetExhausted as exhausted:
             raise _out_of_budget(key, exhausted.wait) from None
         timeout = options.timeout
@@ -336,7 +337,7 @@ class Pipeline:
                 status = response.status
                 response_headers = response.headers
         except BaseException as exc:
-            self.budget.settle(key, None)
+            await slot.settle(Reply(None))
             raise self._send_failure(exc, key, trace) from None
         seconds = time.perf_counter() - started
         if log.isEnabledFor(logging.DEBUG):
@@ -363,9 +364,7 @@ class Pipeline:
             rate_limited, retry_after = True, error.retry_after
             raise
         finally:
-            self.budget.settle(
-                key, response_headers, rate_limited=rate_limited, retry_after=retry_after, cap=cap
-            )
+            await slot.settle(Reply(response_headers, rate_limited, retry_after, cap))
 
     def _sealer(self, operation: Operation[Any]) -> Sealer | None:
         """In secure mode, what signs and encrypts ``operation``'s request (None when it goes

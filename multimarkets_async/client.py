@@ -13,6 +13,7 @@ from yarl import URL
 
 from . import _validation as check
 from ._backend import ClientBackend
+from ._budget import Budget, RateLimitBudget
 from ._call import CallOptions, ResponseHook
 from ._config import (
     API_VERSION,
@@ -27,6 +28,8 @@ from ._config import (
     ENV_MARKET_TOKEN,
     ENV_PUBLIC_KEY,
     ENV_PUSH_URL,
+    ENV_RATE_LIMIT_NAMESPACE,
+    ENV_RATE_LIMIT_STORE,
     ENV_SECURE,
     PRODUCTION_BASE_URL,
     Secret,
@@ -38,6 +41,7 @@ from ._operation import Operation, op
 from ._pipeline import Pipeline
 from ._retry import Retry
 from ._secure import SecureMode
+from ._shared_budget import SharedBudget
 from ._tasks import TaskHost
 from ._version import __version__
 from .errors import ClientClosedError, ConfigurationError, ValidationError
@@ -82,7 +86,7 @@ class _Shared:
             self.session = aiohttp.ClientSession(connector=connector, trust_env=self.trust_env)
         return self.session
 
-    async def aclose(self, abort: Callable[[], None]) -> None:
+    async def aclose(self, abort: Callable[[], None], budget: Budget) -> None:
         if self.closed:
             return
         self.closed = True  # calls starting from now on are refused
@@ -92,6 +96,7 @@ class _Shared:
         await self.tasks.drain()
         if self.owns_session and self.session is not None:
             await self.session.close()
+        await budget.aclose()
 
 
 class ManagerClient:
@@ -124,6 +129,12 @@ class ManagerClient:
     (the vendor's secure mode; the login and market data stay plain) with ``public_key`` (PEM
     or Base64 DER; or ``$MULTIMARKETS_PUBLIC_KEY``), else with the company public key of the
     login's reply. It needs the ``secure`` extra (``cryptography``).
+
+    ``rate_limit_store="redis://host:6379/0"`` (or ``$MULTIMARKETS_RATE_LIMIT_STORE``) keeps
+    the rate-limit budget in Redis, shared by every client (any process, any machine) with the
+    same store and ``rate_limit_namespace`` (default ``multimarkets:<company_id>``; or
+    ``$MULTIMARKETS_RATE_LIMIT_NAMESPACE``); while the store cannot be reached, the client
+    paces itself alone. It needs the ``redis`` extra.
     """
 
     def __init__(
@@ -145,6 +156,8 @@ class ManagerClient:
         trust_env: bool = False,
         secure: bool | None = None,
         public_key: str | bytes | None = None,
+        rate_limit_store: str | None = None,
+        rate_limit_namespace: str | None = None,
     ) -> None:
         app_id = from_env(app_id, ENV_APP_ID)
         secret = from_env(app_secret, ENV_APP_SECRET)
@@ -175,6 +188,7 @@ class ManagerClient:
         check.integer("max_connections", max_connections, minimum=1, maximum=10_000)
         check.boolean("trust_env", trust_env)
         secure_mode = _secure_mode(secure, public_key)
+        budget = _budget(rate_limit_store, rate_limit_namespace, company=company.strip())
         self.app_id = app_id
         self.company_id = company.strip()
         self.secure = secure_mode is not None
@@ -200,6 +214,7 @@ class ManagerClient:
             market_token=None if quote_token is None else Secret(quote_token),
             proxy=proxy,
             secure=secure_mode,
+            budget=budget,
         )
         self._raw_operations: dict[tuple[Any, ...], Operation[Any]] = {}
         self._bind_resources()
@@ -283,7 +298,7 @@ class ManagerClient:
     async def aclose(self) -> None:
         """End the calls in progress (with ``ClientClosedError``), stop background page
         fetches and close the connection pool (if the client owns it)."""
-        await self._shared.aclose(abort=self._pipeline.abort)
+        await self._shared.aclose(abort=self._pipeline.abort, budget=self._pipeline.budget)
 
     @property
     def closed(self) -> bool:
@@ -480,6 +495,19 @@ def _secure_mode(secure: bool | None, public_key: str | bytes | None) -> SecureM
             raise ConfigurationError("public_key is used only in secure mode: pass secure=True")
         return None
     return SecureMode(public_key if public_key is not None else from_env(None, ENV_PUBLIC_KEY))
+
+
+def _budget(store: str | None, namespace: str | None, *, company: str) -> Budget:
+    """The rate-limit budget: this process's own, or one shared through the store named by
+    the arguments (else the environment)."""
+    url = from_env(store, ENV_RATE_LIMIT_STORE)
+    if url is None:
+        if namespace is not None:
+            raise ConfigurationError("rate_limit_namespace is used only with rate_limit_store")
+        return RateLimitBudget()
+    namespace = from_env(namespace, ENV_RATE_LIMIT_NAMESPACE) or f"multimarkets:{company}"
+    _setting(check.text, "rate_limit_namespace", namespace, max_length=200)
+    return SharedBudget(url, namespace)
 
 
 def _setting(
