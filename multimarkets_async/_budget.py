@@ -211,6 +211,11 @@ class RateLimitBudget:
         window = self._window(key)
         return window.reset_at is not None and not window.available(self._clock())
 
+    def taken(self, key: str) -> None:
+        """Count a call of ``key`` taken from another budget (a shared one this budget stands
+        in for), so that its reply is recorded against it."""
+        self._window(key).pending += 1
+
     async def aclose(self) -> None:
         """Nothing to release."""
 

@@ -24,6 +24,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import anyio
+import anyio.lowlevel
 from yarl import URL
 
 from ._budget import BudgetExhausted, RateLimitBudget, RateLimitState, Reply, Slot
@@ -73,7 +74,8 @@ end
 """.replace("WINDOW_TTL_MS", str(WINDOW_TTL_MS))
 
 # KEYS: window, in flight. ARGV: call id, lease ms, now ms (optional).
-# Returns {1, 0} (taken), {0, -1} (wait for a reply in flight) or {0, ms until the window ends}.
+# Returns {1, 0, 0} (taken), or {0, ms until the window ends (-1: unknown), 1 if calls in
+# flight, not the spent window, keep the caller waiting (a reply may free a slot at once)}.
 _ACQUIRE = (
     _PRELUDE
     + """
@@ -92,10 +94,10 @@ if open or (reset_at == nil and pending == 0) then
   if redis.call('PTTL', KEYS[2]) < tonumber(ARGV[2]) then
     redis.call('PEXPIRE', KEYS[2], tonumber(ARGV[2]))
   end
-  return {1, 0}
+  return {1, 0, 0}
 end
-if reset_at == nil then return {0, -1} end
-return {0, reset_at - now}
+if reset_at == nil then return {0, -1, 1} end
+return {0, reset_at - now, remaining ~= nil and remaining > 0 and 1 or 0}
 """
 )
 
@@ -139,23 +141,33 @@ return -1
 
 
 def check_store_url(url: str) -> str:
-    """``url`` if it names a Redis store (``redis://``, ``rediss://``, ``unix://``), else
-    ``ConfigurationError``; also when redis-py is missing."""
+    """``url`` if it names a Redis store redis-py can use (``redis://``, ``rediss://``,
+    ``unix://``, options included), else ``ConfigurationError`` (quoting nothing of it);
+    also when redis-py is missing."""
     if URL(url).scheme not in SCHEMES:
         raise ConfigurationError(
             f"rate_limit_store must be a {', '.join(s + '://' for s in SCHEMES)} URL"
         )
     try:
-        import redis.asyncio  # noqa: F401
+        from redis.asyncio import ConnectionPool
     except ImportError:
         raise ConfigurationError(_INSTALL) from None
+    try:
+        ConnectionPool.from_url(url)  # reads the URL's options; connects to nothing
+    except (ValueError, TypeError):
+        raise ConfigurationError(
+            "rate_limit_store: the URL's host, port or options are not valid"
+        ) from None
     return url
 
 
 def shown(url: str) -> str:
-    """The store's address without credentials, for messages."""
+    """The store's address without credentials or options, for messages."""
     parsed = URL(url)
-    return str(parsed.with_user(None).with_password(None)) if parsed.host else parsed.scheme
+    if not parsed.host:
+        return f"{parsed.scheme}://…"
+    port = f":{parsed.port}" if parsed.explicit_port else ""
+    return f"{parsed.scheme}://{parsed.host}{port}{parsed.path}"
 
 
 def _ms(seconds: float | None) -> str:
@@ -183,7 +195,7 @@ class SharedBudget:
         clock: Callable[[], float] = time.monotonic,
         store_clock: Callable[[], float] | None = None,
     ) -> None:
-        self._url = check_store_url(url)
+        self._url = check_store_url(url)  # kept out of every message: it may hold a password
         self._namespace = namespace
         self._timeout = timeout
         self._retry_interval = retry_interval
@@ -193,6 +205,7 @@ class SharedBudget:
         self._redis: Redis | None = None
         self._scripts: tuple[AsyncScript, AsyncScript] | None = None
         self._down_until: float | None = None  # set while the store is failing
+        self._closed = False
         self._blocked_until: dict[str, float] = {}  # per key, as the store last said
 
     def __repr__(self) -> str:
@@ -211,21 +224,35 @@ class SharedBudget:
         return [base, base + ":inflight"]
 
     async def acquire(self, key: str, cap: float) -> Slot:
-        while not self._resting():
+        while self._may_try():
             call = secrets.token_hex(8)
             lease = min(anyio.current_effective_deadline() - anyio.current_time(), MAX_LEASE)
-            try:
-                taken, wait_ms = await self._run(0, key, [call, _ms(max(lease, MIN_LEASE))])
-            except _StoreFailure:
-                break
+            with anyio.CancelScope(shield=True):  # a slot taken is never lost to a cancel
+                try:
+                    taken, wait_ms, in_flight = await self._run(
+                        0, key, [call, _ms(max(lease, MIN_LEASE))]
+                    )
+                except _StoreFailure:
+                    break
             if taken:
-                return _SharedSlot(self, key, call)
-            wait = POLL if wait_ms < 0 else wait_ms / 1000
+                slot = _SharedSlot(self, key, call)
+                self.local.taken(key)
+                try:
+                    await anyio.lowlevel.checkpoint_if_cancelled()
+                except BaseException:
+                    await slot.settle(Reply(None))
+                    raise
+                return slot
+            wait = wait_ms / 1000
             if wait_ms >= 0:
                 self._blocked_until[key] = self._clock() + wait
                 left = anyio.current_effective_deadline() - anyio.current_time()
                 if wait > cap or wait > left:
                     raise BudgetExhausted(wait)
+            # Calls in flight may free a slot any moment: look again soon, as the local
+            # budget wakes on each reply; a spent window is waited out.
+            if in_flight:
+                wait = POLL if wait_ms < 0 else min(wait, POLL)
             await anyio.sleep(wait)
         return await self.local.acquire(key, cap)
 
@@ -235,6 +262,7 @@ class SharedBudget:
         return self._blocked_until.get(key, 0.0) > self._clock()
 
     async def aclose(self) -> None:
+        self._closed = True
         redis, self._redis, self._scripts = self._redis, None, None
         if redis is not None:
             with anyio.CancelScope(shield=True), anyio.move_on_after(self._timeout):
@@ -256,6 +284,8 @@ class SharedBudget:
             _ms(reply.retry_after),
             _ms(reply.cap),
         ]
+        if not self.shared:
+            return  # the store is away: its lease on the slot runs out
         with anyio.CancelScope(shield=True):  # also when the call was cancelled
             try:
                 blocked_ms = await self._run(1, key, args)
@@ -268,22 +298,33 @@ class SharedBudget:
 
     # -- the store ------------------------------------------------------------------------
 
-    def _resting(self) -> bool:
-        """Whether the store failed lately (and is not to be tried again yet)."""
-        return self._down_until is not None and self._clock() < self._down_until
+    def _may_try(self) -> bool:
+        """Whether to use the store now. While it is failing, one caller per
+        ``retry_interval`` tries it again; the others pace themselves alone meanwhile."""
+        if self._closed:
+            return False
+        down_until = self._down_until
+        if down_until is None:
+            return True
+        if self._clock() < down_until:
+            return False
+        self._down_until = self._clock() + self._retry_interval  # this caller probes
+        return True
 
     async def _run(self, which: int, key: str, args: list[str]) -> Any:
         """Run script ``which`` (0 acquire, 1 settle) for ``key``; ``_StoreFailure`` (after
         the outage's one warning) when the store does not answer in time."""
-        from redis.exceptions import RedisError
-
+        if self._closed:
+            raise _StoreFailure
         try:
             now = "" if self._store_clock is None else _ms(self._store_clock())
-            with anyio.fail_after(self._timeout):
+            # redis-py's own socket timeouts should fire first: it then drops the connection.
+            with anyio.fail_after(2 * self._timeout):
                 scripts = self._scripts or self._connect()
                 result = await scripts[which](keys=self.keys(key), args=[*args, now])
-        except (RedisError, OSError, TimeoutError) as exc:
-            self._failed(exc)
+        except Exception as exc:  # whatever the store or its client raise: pace alone
+            if not self._closed:
+                self._failed(exc)
             raise _StoreFailure from None
         if self._down_until is not None:
             self._down_until = None

@@ -90,13 +90,15 @@ class _Shared:
         if self.closed:
             return
         self.closed = True  # calls starting from now on are refused
-        abort()  # calls in progress end
-        await stop_streams(self.streams)  # event streams end, with ClientClosedError
-        self.tasks.cancel()
-        await self.tasks.drain()
-        if self.owns_session and self.session is not None:
-            await self.session.close()
-        await budget.aclose()
+        try:
+            abort()  # calls in progress end
+            await stop_streams(self.streams)  # event streams end, with ClientClosedError
+            self.tasks.cancel()
+            await self.tasks.drain()
+            if self.owns_session and self.session is not None:
+                await self.session.close()
+        finally:
+            await budget.aclose()  # shielded inside: also when this task is cancelled
 
 
 class ManagerClient:
