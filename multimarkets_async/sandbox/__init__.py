@@ -7,6 +7,10 @@ Module map (laid out like moto: routing, request handling and state apart)::
 
     _server.py     Sandbox: the one public facade (start/stop, control, faults, observation)
     _feed.py       FeedControl (``Sandbox.feed``): Data Push events, groups, feed faults
+    _platform.py   Platform (``Sandbox.platform``): the platform calling a broker's webhooks;
+                   _platform_wire.py its paths, codes, Outcome and PlatformReport
+                   (external wallet settlement: balance, adjustments, cancels), seeded, with
+                   timeouts, retries, duplicates and out-of-order cancels; PlatformReport
     _config.py     SandboxConfig: the settings (Sandbox's keyword arguments)
     _faults.py     the fault vocabulary: FaultKind, Fault, FaultPlan, CHAOS_KINDS, and the
                    Data Push feed's FeedFaults (no aiohttp)
@@ -40,6 +44,8 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from ._config import SandboxConfig
     from ._faults import CHAOS_KINDS, DEFAULT_FAULT_KINDS, Fault, FaultKind
+    from ._platform import Platform
+    from ._platform_wire import Outcome, PlatformReport
     from ._server import Sandbox
     from .state.customers import password_md5
 
@@ -48,6 +54,9 @@ __all__ = [
     "DEFAULT_FAULT_KINDS",
     "Fault",
     "FaultKind",
+    "Outcome",
+    "Platform",
+    "PlatformReport",
     "Sandbox",
     "SandboxConfig",
     "password_md5",
@@ -58,6 +67,9 @@ _HOMES = {
     "DEFAULT_FAULT_KINDS": "._faults",
     "Fault": "._faults",
     "FaultKind": "._faults",
+    "Outcome": "._platform_wire",
+    "Platform": "._platform",
+    "PlatformReport": "._platform_wire",
     "Sandbox": "._server",
     "SandboxConfig": "._config",
     "password_md5": ".state.customers",

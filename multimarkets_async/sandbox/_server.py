@@ -16,6 +16,7 @@ from ._app import make_app
 from ._config import SandboxConfig
 from ._faults import Fault, FaultKind
 from ._feed import FeedControl
+from ._platform import Platform
 from .gateway import Gateway
 from .gateway._secure import require_cryptography
 from .handlers.push import PushServer
@@ -72,6 +73,9 @@ class Sandbox:
     on demand (``feed.emit(n)``), observes each group (``emitted``, ``queued``,
     ``connections``, ``live``, ``pongs``) and scripts feed faults (``drop_after``, ``replay``,
     ``stall``, ``refuse_handshake``, ``kick``, ``restart``).
+
+    Webhooks: ``platform(url)`` is the company's platform calling a broker's external wallet
+    settlement webhooks (:class:`Platform`: balances, adjustments, cancels, seeded races).
     """
 
     def __init__(
@@ -294,6 +298,14 @@ class Sandbox:
     def clear_faults(self) -> None:
         """Forget every scripted fault."""
         self._gateway.faults.clear()
+
+    def platform(self, base_url: str, **settings: Any) -> Platform:
+        """The platform of this sandbox's company calling a broker's webhooks at ``base_url``
+        (use it with ``async with``), seeded from the sandbox's seed; ``settings`` are
+        :class:`Platform`'s (``timeout``, ``retries``, or another ``seed``)."""
+        settings.setdefault("company_id", self.company_id)
+        settings.setdefault("seed", self._backend.config.seed)
+        return Platform(base_url, **settings)
 
     def customer(self, customer_no: str) -> dict[str, Any] | None:
         """A customer's list record in wire form, or None."""
