@@ -7,7 +7,7 @@ async with mm.ManagerClient() as client:          # credentials from MULTIMARKET
         print(customer.customer_no, customer.email)
 """
 
-from . import events
+from . import events, webhooks
 from ._budget import RateLimitState
 from ._call import ResponseInfo
 from ._config import PRODUCTION_BASE_URL, TEST_BASE_URL, TEST_BASE_URL_SPEC, Timeout
@@ -209,4 +209,5 @@ __all__ = [
     "__version__",
     "events",
     "export",
+    "webhooks",
 ]

@@ -1,4 +1,4 @@
-"""``multimarkets-async``: export, sync, events, demo and sandbox commands.
+"""``multimarkets-async``: export, sync, events, webhooks, demo and sandbox commands.
 
 Every failure prints one line on stderr and exits non-zero: 1 when the work failed, 2 for
 bad usage or settings, 130 on Ctrl-C (SIGINT) and 143 on SIGTERM. An export stopped by
@@ -24,6 +24,7 @@ import msgspec
 
 from . import _walk_options
 from ._cli_sync import add_sync_parser, run_sync
+from ._cli_webhooks import add_webhooks_parser
 from ._config import (
     ENV_APP_ID,
     ENV_APP_SECRET,
@@ -298,6 +299,7 @@ def _parser() -> argparse.ArgumentParser:
     events.set_defaults(run=_events, check=_no_check)
 
     add_sync_parser(commands, epilog_head=ENVIRONMENT, formatter=_Help, run=run_sync)
+    add_webhooks_parser(commands, formatter=_Help)
     return parser
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import subprocess
 import sys
 from pathlib import Path
 
@@ -29,7 +30,13 @@ async def run(sb: Sandbox, cwd: Path, script: str, *args: str) -> tuple[int, str
 
 
 def test_every_example_is_tested() -> None:
-    tested = {"service_call.py", "bulk_export.py", "walk_with_progress.py", "error_handling.py"}
+    tested = {
+        "service_call.py",
+        "bulk_export.py",
+        "walk_with_progress.py",
+        "error_handling.py",
+        "webhook_wallet.py",
+    }
     assert {path.name for path in EXAMPLES.glob("*.py")} == tested
 
 
@@ -67,3 +74,20 @@ async def test_error_handling(tmp_path: Path) -> None:
     assert "adjusted: proposal " in out
     assert "InvalidRequestError: customer.admin.NoSuchService.call" in out
     assert "99 calls left" in out  # the hook saw the rate-limit headers
+
+
+async def test_webhook_wallet(tmp_path: Path) -> None:
+    async with Sandbox(customers=1) as sb:  # the example plays the platform itself
+        code, out = await run(sb, tmp_path, "webhook_wallet.py")
+    assert code == 0 and out.rstrip().endswith("reconciled")
+
+
+def test_a_wallet_written_against_the_protocol_type_checks() -> None:
+    """``mypy --strict`` on a user's wallet class (the example) passes."""
+    result = subprocess.run(
+        [sys.executable, "-m", "mypy", "--strict", str(EXAMPLES / "webhook_wallet.py")],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout
