@@ -137,8 +137,8 @@ class WebhookService:
             await lock.acquire()
             held = True
             entry = await self.store.get(key)
-            if entry is not None:
-                return self._answer_repeat(entry)
+            if entry is not None:  # a repeat: the recorded answer
+                return _REPEAT_ANSWERS.get(entry.state) or _answer(entry)
             await self.store.put(key, Entry(State.RUNNING, body=body))
             done = anyio.Event()
             outcome: list[Entry] = []
@@ -177,16 +177,11 @@ class WebhookService:
                 entry = await self.store.get(key)
                 if entry is None:
                     await self.store.put(key, Entry(State.UNSEEN, NEVER_RECEIVED))
-                    return NEVER_RECEIVED, "the adjustment was never received", {}
-                if entry.state is State.UNSEEN:
-                    return NEVER_RECEIVED, "the adjustment was never received", {}
-                if entry.state in (State.REFUSED, State.FAILED):
-                    return NOT_APPLIED, "the adjustment was received but not applied", {}
-                if entry.state is State.REVERSED:
-                    return OK, "", {}
-                if entry.state in (State.RUNNING, State.REVERSING):  # a crash in the wallet
-                    log.error("adjustment %s: outcome in doubt, cannot reverse it safely", key)
-                    return FAILED, "the adjustment's outcome is in doubt", {}
+                    return _CANCEL_ANSWERS[State.UNSEEN]
+                if entry.state is not State.APPLIED:
+                    if entry.state in IN_DOUBT:
+                        log.error("adjustment %s: outcome in doubt, cannot reverse it", key)
+                    return _CANCEL_ANSWERS[entry.state]
                 adjustment = _decoders[Adjustment].decode(entry.body)
                 await self.store.put(key, Entry(State.REVERSING, entry.code, entry.msg))
                 try:
@@ -211,15 +206,6 @@ class WebhookService:
             return Entry(State.FAILED, FAILED, f"the wallet failed: {type(exc).__name__}")
         return Entry(State.APPLIED)
 
-    def _answer_repeat(self, entry: Entry) -> tuple[str, str, Any]:
-        if entry.state is State.UNSEEN:
-            return FAILED, "the adjustment was cancelled before it arrived", {}
-        if entry.state in (State.RUNNING, State.REVERSING):
-            return FAILED, "the adjustment's outcome is in doubt", {}
-        if entry.state is State.REVERSED:
-            return FAILED, "the adjustment was cancelled and reversed", {}
-        return _answer(entry)
-
     async def drain(self) -> None:
         """Let wallet calls still running finish (on shutdown)."""
         if self._tasks:
@@ -228,9 +214,29 @@ class WebhookService:
 
 
 def _answer(entry: Entry) -> tuple[str, str, Any]:
-    if entry.state in (State.APPLIED, State.REVERSED):
-        return OK, "", {}
-    return entry.code, entry.msg, {}
+    """What the platform is told of an adjustment the wallet answered."""
+    return (OK, "", {}) if entry.state is State.APPLIED else (entry.code, entry.msg, {})
+
+
+IN_DOUBT = (State.RUNNING, State.REVERSING)
+"""States a crash inside the wallet leaves: the outcome is unknown, never guessed."""
+
+_DOUBT: tuple[str, str, Any] = (FAILED, "the adjustment's outcome is in doubt", {})
+_REPEAT_ANSWERS: dict[State, tuple[str, str, Any]] = {
+    State.UNSEEN: (FAILED, "the adjustment was cancelled before it arrived", {}),
+    State.REVERSED: (FAILED, "the adjustment was cancelled and reversed", {}),
+    **dict.fromkeys(IN_DOUBT, _DOUBT),
+}
+"""A repeated adjustment's answer, where it is not the wallet's recorded one."""
+
+_CANCEL_ANSWERS: dict[State, tuple[str, str, Any]] = {
+    State.UNSEEN: (NEVER_RECEIVED, "the adjustment was never received", {}),
+    State.REFUSED: (NOT_APPLIED, "the adjustment was received but not applied", {}),
+    State.FAILED: (NOT_APPLIED, "the adjustment was received but not applied", {}),
+    State.REVERSED: (OK, "", {}),
+    **dict.fromkeys(IN_DOUBT, _DOUBT),
+}
+"""A cancel's answer for each state but applied (which is reversed)."""
 
 
 SERVICE = web.AppKey("webhook_service", WebhookService)
@@ -288,7 +294,7 @@ def _endpoint(
             try:
                 parsed = _decoders[kind].decode(body)
             except (msgspec.DecodeError, ValueError) as exc:
-                raise _Failure(BAD_PARAMETER_CODE, f"invalid request: {exc}") from None
+                raise _Failure(BAD_REQUEST, f"invalid request: {exc}") from None
             code, msg, data = await handle(parsed, body)
         except _Failure as failure:
             return _envelope(trace, started, failure.code, failure.msg, None)
@@ -298,9 +304,6 @@ def _endpoint(
         return _envelope(trace, started, code, msg, data)
 
     return endpoint
-
-
-BAD_PARAMETER_CODE = BAD_REQUEST
 
 
 def _check_caller(service: WebhookService, request: web.Request) -> None:
